@@ -1,0 +1,43 @@
+"""The Nagios-style checks: the plugins `stackwatch-check` runs and the scheduler calls in-process.
+
+Built-in checks register themselves in CHECKS when their module is imported; `get_check` imports
+only the module it needs (so `stackwatch-check disk` loads the disk check and nothing else), then
+falls back to third-party plugins from the `stackwatch.checks.v1` entry-point group.
+Kept import-light on purpose: it is on the path of every `stackwatch-check` run.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from stackwatch.plugins import Registry
+
+CHECKS = Registry("check", "stackwatch.checks.v1")
+
+BUILTIN = {
+    "cpu": "stackwatch.checks.cpu",
+    "disk": "stackwatch.checks.disk",
+    "interface": "stackwatch.checks.interface",
+    "load": "stackwatch.checks.load",
+    "memory": "stackwatch.checks.memory",
+    "procs": "stackwatch.checks.procs",
+    "swap": "stackwatch.checks.swap",
+}
+
+
+def get_check(name: str):
+    """The check plugin class called `name`; KeyError (naming the known checks) when there is none."""
+    if name not in CHECKS:
+        if name in BUILTIN:
+            import_module(BUILTIN[name])
+        else:
+            CHECKS.load_entry_points()
+    if name not in CHECKS:
+        raise KeyError(f"unknown check {name!r}; known: {', '.join(names())}")
+    return CHECKS.get(name)
+
+
+def names() -> list[str]:
+    """Every check name: the built-ins and those registered by entry-point plugins."""
+    CHECKS.load_entry_points()
+    return sorted(set(BUILTIN) | set(CHECKS.names()))

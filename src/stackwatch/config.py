@@ -1,0 +1,375 @@
+"""config.yaml, the single source of truth: loaded once, validated into frozen objects.
+
+`load_config` reads YAML, builds every section with a `Reader`, and raises one `ConfigError` listing all
+problems with their dotted paths. Later issues add sections here (logs, notifications, receivers): each
+section is a frozen dataclass and a `_build_*` function, and `_TOP_KEYS` names it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from stackwatch.config_reader import Reader
+from stackwatch.inventory import DEFAULT_ROLE_PROCESSES, Host, Inventory, Role
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path, self.problems = path, problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    refresh: float = 30.0
+    users: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (name, password) from secrets
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A rollup resolution: buckets of `step` seconds kept for `retention` seconds (None: forever)."""
+
+    step: float
+    retention: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    raw_retention: float = 2 * 86400
+    rollups: tuple[Tier, ...] = (Tier(300, 90 * 86400), Tier(3600, 730 * 86400), Tier(86400, None))
+    max_points: int = 2500
+    flush_interval: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    backend: str = "sqlite"
+    sqlite_path: Path = Path("stackwatch.db")
+    check_history_retention: float = 30 * 86400
+    alert_history_retention: float = 365 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """One scheduled check: plugin `type`, its validated options, and where it runs."""
+
+    name: str
+    type: str
+    options: Any
+    interval: float
+    jitter: float
+    hosts: tuple[str, ...] = ()  # the local hosts it runs for
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorSpec:
+    name: str
+    type: str
+    interval: float
+    jitter: float
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """An alert rule, either on a metric (`metric`, `op`, `threshold`) or on check states (`check`)."""
+
+    name: str
+    severity: str
+    for_: float
+    metric: str | None = None
+    matchers: tuple[tuple[str, str], ...] = ()
+    op: str = ">"
+    threshold: float = 0.0
+    check: str | None = None
+    state: str = "CRITICAL"
+    summary: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingConfig:
+    evaluation_interval: float = 15.0
+    staleness: float = 300.0
+    rules: tuple[RuleSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    data_dir: Path
+    hostname: str
+    web: WebConfig
+    storage: StorageConfig
+    metrics: MetricsConfig
+    inventory: Inventory
+    checks: tuple[CheckSpec, ...]
+    collectors: tuple[CollectorSpec, ...]
+    alerting: AlertingConfig
+
+    @property
+    def database_path(self) -> Path:
+        p = self.storage.sqlite_path
+        return p if p.is_absolute() else self.data_dir / p
+
+    def with_data_dir(self, data_dir: Path) -> "Config":
+        from dataclasses import replace
+
+        return replace(self, data_dir=data_dir)
+
+    def local_hosts(self) -> tuple[Host, ...]:
+        return self.inventory.local_hosts(self.hostname)
+
+
+_TOP_KEYS = ("data_dir", "hostname", "web", "storage", "metrics", "inventory", "checks", "collectors",
+             "alerting")
+
+
+def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read: {exc.strerror}"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(path, [f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    return build_config(raw, path, environ)
+
+
+def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    base = path.parent.resolve()
+    r = Reader(environ, base)
+    top = r.mapping(raw, "", _TOP_KEYS)
+    data_dir = Path(os.path.expanduser(r.str(top, "data_dir", "", "data")))
+    hostname = r.str(top, "hostname", "", socket.gethostname())
+    web = _build_web(r, r.mapping(top.get("web"), "web", ("listen", "refresh", "users")))
+    storage = _build_storage(r, r.mapping(top.get("storage"), "storage",
+                                          ("backend", "sqlite", "check_history_retention",
+                                           "alert_history_retention")))
+    metrics = _build_metrics(r, r.mapping(top.get("metrics"), "metrics",
+                                          ("raw_retention", "rollups", "max_points", "flush_interval")))
+    inventory = _build_inventory(r, r.mapping(top.get("inventory"), "inventory", ("roles", "hosts")))
+    cfg_hosts = inventory.local_hosts(hostname)
+    checks = _build_checks(r, r.mapping(top.get("checks"), "checks", ("defaults", "host", "processes")),
+                           inventory, cfg_hosts)
+    collectors = _build_collectors(r, r.list(top.get("collectors"), "collectors"))
+    alerting = _build_alerting(r, r.mapping(top.get("alerting"), "alerting",
+                                            ("evaluation_interval", "staleness", "rules")), checks)
+    if r.problems:
+        raise ConfigError(path, r.problems)
+    return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
+                  hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
+                  checks=checks, collectors=collectors, alerting=alerting)
+
+
+def _build_web(r: Reader, m: dict) -> WebConfig:
+    listen = r.str(m, "listen", "web", "127.0.0.1:8080")
+    host, port = parse_listen(listen, r, "web.listen")
+    users = []
+    for i, u in enumerate(r.list(m.get("users"), "web.users")):
+        um = r.mapping(u, f"web.users[{i}]", ("name", "password"))
+        name = r.str(um, "name", f"web.users[{i}]")
+        password = r.secret(um, "password", f"web.users[{i}]")
+        if password:
+            users.append((name, password))
+    return WebConfig(host, port, r.duration(m, "refresh", "web", "30s"), tuple(users))
+
+
+def parse_listen(text: str, r: Reader | None = None, path: str = "listen") -> tuple[str, int]:
+    """'HOST:PORT' (or '[v6]:PORT') into its parts; reports to `r` or raises ValueError."""
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    try:
+        if not sep or not host:
+            raise ValueError
+        number = int(port)
+        if not 0 <= number <= 65535:
+            raise ValueError
+        return host, number
+    except ValueError:
+        message = f"bad listen address {text!r}"
+        if r is None:
+            raise ValueError(f"{message}: use HOST:PORT, e.g. 127.0.0.1:8080") from None
+        r.problem(path, message, "use HOST:PORT, e.g. 127.0.0.1:8080")
+        return "127.0.0.1", 8080
+
+
+def _build_storage(r: Reader, m: dict) -> StorageConfig:
+    backend = r.choice(m, "backend", "storage", ("sqlite",), "sqlite")
+    sq = r.mapping(m.get("sqlite"), "storage.sqlite", ("path",))
+    return StorageConfig(
+        backend=backend,
+        sqlite_path=Path(r.str(sq, "path", "storage.sqlite", "stackwatch.db")),
+        check_history_retention=r.duration(m, "check_history_retention", "storage", "30d"),
+        alert_history_retention=r.duration(m, "alert_history_retention", "storage", "365d"),
+    )
+
+
+def _build_metrics(r: Reader, m: dict) -> MetricsConfig:
+    raw_ret = r.duration(m, "raw_retention", "metrics", "2d")
+    tiers = []
+    raw_tiers = m.get("rollups")
+    if raw_tiers is None:
+        tiers = list(MetricsConfig.rollups)
+    for i, t in enumerate(r.list(raw_tiers, "metrics.rollups")):
+        path = f"metrics.rollups[{i}]"
+        tm = r.mapping(t, path, ("step", "retention"))
+        step = r.duration(tm, "step", path)
+        retention = r.duration(tm, "retention", path, None, allow_none=True)
+        if step <= 0:
+            r.problem(f"{path}.step", "must be positive")
+            continue
+        if tiers and step <= tiers[-1].step:
+            r.problem(f"{path}.step", "rollup steps must grow from one tier to the next")
+        elif tiers and step % tiers[-1].step:
+            r.problem(f"{path}.step", f"must be a multiple of the previous step ({tiers[-1].step:g}s)")
+        if retention is not None and retention < step:
+            r.problem(f"{path}.retention", "shorter than its own step")
+        tiers.append(_tier(step, retention))
+    if tiers and raw_ret < tiers[0].step:
+        r.problem("metrics.raw_retention", "shorter than the first rollup step",
+                  "raw points rebuild the open rollup bucket after a restart")
+    return MetricsConfig(raw_ret, tuple(tiers), int(r.number(m, "max_points", "metrics", 2500, 100)),
+                         r.duration(m, "flush_interval", "metrics", "60s"))
+
+
+def _tier(step: float, retention: float | None):
+    return Tier(step, retention)
+
+
+def _build_inventory(r: Reader, m: dict) -> Inventory:
+    roles = {name: Role(name, procs) for name, procs in DEFAULT_ROLE_PROCESSES.items()}
+    rm = r.mapping(m.get("roles"), "inventory.roles")
+    for name, spec in rm.items():
+        path = f"inventory.roles.{name}"
+        sm = r.mapping(spec, path, ("processes",))
+        roles[str(name)] = Role(str(name), r.str_list(sm, "processes", path))
+    hosts, seen = [], set()
+    raw_hosts = r.list(m.get("hosts"), "inventory.hosts")
+    if not raw_hosts:
+        r.problem("inventory.hosts", "at least one host is required",
+                  "e.g. - {name: localhost, address: 127.0.0.1, roles: []}")
+    for i, h in enumerate(raw_hosts):
+        path = f"inventory.hosts[{i}]"
+        hm = r.mapping(h, path, ("name", "address", "roles", "labels"))
+        name = r.str(hm, "name", path)
+        if name in seen:
+            r.problem(f"{path}.name", f"duplicate host {name!r}")
+        seen.add(name)
+        host_roles = r.str_list(hm, "roles", path)
+        for role in host_roles:
+            if role not in roles:
+                r.problem(f"{path}.roles", f"unknown role {role!r}", f"known: {', '.join(sorted(roles))}")
+        labels = r.mapping(hm.get("labels"), f"{path}.labels")
+        hosts.append(Host(name, r.str(hm, "address", path, name), host_roles,
+                          tuple(sorted((str(k), str(v)) for k, v in labels.items()))))
+    return Inventory(tuple(hosts), roles)
+
+
+def _build_checks(r: Reader, m: dict, inventory: Inventory, local: tuple[Host, ...]) -> tuple[CheckSpec, ...]:
+    from stackwatch.checks import get_check
+    from stackwatch.checks.options import options_from_mapping
+
+    defaults = r.mapping(m.get("defaults"), "checks.defaults", ("interval", "jitter"))
+    interval = r.duration(defaults, "interval", "checks.defaults", "60s")
+    jitter = r.duration(defaults, "jitter", "checks.defaults", "5s")
+    local_names = tuple(h.name for h in local)
+    specs: list[CheckSpec] = []
+    for i, c in enumerate(r.list(m.get("host"), "checks.host")):
+        path = f"checks.host[{i}]"
+        cm = r.mapping(c, path, ("type", "name", "interval", "jitter", "options"))
+        ctype = r.str(cm, "type", path)
+        try:
+            plugin = get_check(ctype) if ctype else None
+        except KeyError as exc:
+            r.problem(f"{path}.type", str(exc.args[0]))
+            continue
+        if plugin is None:
+            continue
+        options, problems = options_from_mapping(plugin.Options, r.mapping(cm.get("options"), f"{path}.options"))
+        for p in problems:
+            r.problems.append(f"{path}.options.{p}")
+        specs.append(CheckSpec(r.str(cm, "name", path, ctype), ctype, options,
+                               r.duration(cm, "interval", path, interval),
+                               r.duration(cm, "jitter", path, jitter), local_names))
+    pm = r.mapping(m.get("processes"), "checks.processes", ("interval", "critical", "warning"))
+    proc_interval = r.duration(pm, "interval", "checks.processes", interval)
+    critical = r.str(pm, "critical", "checks.processes", "1:")
+    warning = r.str(pm, "warning", "checks.processes", "")
+    if local:
+        procs_plugin = get_check("procs")
+        for host in local:
+            for proc in inventory.processes_for(host):
+                options, problems = options_from_mapping(
+                    procs_plugin.Options, {"process": proc, "critical": critical, "warning": warning})
+                for p in problems:
+                    r.problems.append(f"checks.processes.{p}")
+                specs.append(CheckSpec(f"proc-{proc}", "procs", options, proc_interval, jitter, (host.name,)))
+    names = [s.name for s in specs]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        r.problem("checks.host", f"duplicate check name {name!r}", "give each a distinct name:")
+    return tuple(specs)
+
+
+def _build_collectors(r: Reader, items: list) -> tuple[CollectorSpec, ...]:
+    from stackwatch.collectors import COLLECTORS, load_builtins
+
+    load_builtins()
+    out = []
+    for i, c in enumerate(items):
+        path = f"collectors[{i}]"
+        cm = r.mapping(c, path, ("type", "name", "interval", "jitter"))
+        ctype = r.str(cm, "type", path)
+        if ctype and ctype not in COLLECTORS:
+            r.problem(f"{path}.type", f"unknown collector {ctype!r}", f"known: {', '.join(COLLECTORS.names())}")
+            continue
+        out.append(CollectorSpec(r.str(cm, "name", path, ctype), ctype, r.duration(cm, "interval", path, "15s"),
+                                 r.duration(cm, "jitter", path, "2s")))
+    return tuple(out)
+
+
+_OPS = (">", ">=", "<", "<=", "==", "!=")
+
+
+def _build_alerting(r: Reader, m: dict, checks: tuple[CheckSpec, ...]) -> AlertingConfig:
+    rules, seen = [], set()
+    for i, rule in enumerate(r.list(m.get("rules"), "alerting.rules")):
+        path = f"alerting.rules[{i}]"
+        rm = r.mapping(rule, path, ("name", "severity", "for", "metric", "match", "op", "threshold", "check",
+                                    "state", "summary", "labels"))
+        name = r.str(rm, "name", path)
+        if name in seen:
+            r.problem(f"{path}.name", f"duplicate rule {name!r}")
+        seen.add(name)
+        metric, check = rm.get("metric"), rm.get("check")
+        if (metric is None) == (check is None):
+            r.problem(path, "give exactly one of metric or check")
+        matchers = r.mapping(rm.get("match"), f"{path}.match")
+        labels = r.mapping(rm.get("labels"), f"{path}.labels")
+        state = r.choice(rm, "state", path, ("CRITICAL", "WARNING", "UNKNOWN"), "CRITICAL")
+        rules.append(RuleSpec(
+            name=name,
+            severity=r.choice(rm, "severity", path, ("critical", "warning", "info"), "warning"),
+            for_=r.duration(rm, "for", path, "0s"),
+            metric=None if metric is None else r.str(rm, "metric", path),
+            matchers=tuple(sorted((str(k), str(v)) for k, v in matchers.items())),
+            op=r.choice(rm, "op", path, _OPS, ">"),
+            threshold=float(r.number(rm, "threshold", path, 0.0)) if metric is not None else 0.0,
+            check=None if check is None else r.str(rm, "check", path),
+            state=state,
+            summary=r.str(rm, "summary", path, ""),
+            labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+        ))
+    return AlertingConfig(r.duration(m, "evaluation_interval", "alerting", "15s"),
+                          r.duration(m, "staleness", "alerting", "5m"), tuple(rules))

@@ -1,0 +1,110 @@
+"""The running platform: the store, the scheduled jobs (collectors, checks, alert evaluation, rollup
+checkpoints, retention) and the metrics registry, wired from one Config. `stackwatch serve` adds the web
+server around it; tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from stackwatch.alerting.service import AlertService
+from stackwatch.config import CheckSpec, Config
+from stackwatch.exposition import build_registry
+from stackwatch.model import CheckResult, Kind, Sample, SeriesKey, State
+from stackwatch.scheduler import Scheduler
+from stackwatch.store.sqlite import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: Store
+    scheduler: Scheduler
+    alerts: AlertService
+    registry: object
+    clock: Callable[[], float] = time.time
+    checks: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, config: Config, clock: Callable[[], float] = time.time) -> "Runtime":
+        store = open_store(config.database_path, config.metrics)
+        scheduler = Scheduler(clock=clock)
+        registry, write_latency = build_registry(store, scheduler, clock)
+        store.db.on_write = write_latency.observe
+        rt = cls(config, store, scheduler, AlertService(config.alerting, store), registry, clock)
+        rt._schedule()
+        return rt
+
+    def _schedule(self) -> None:
+        from stackwatch.collectors import COLLECTORS, load_builtins
+        from stackwatch.checks import get_check
+
+        load_builtins()
+        local = self.config.local_hosts()
+        if not local:
+            log.warning("no inventory host is this machine (%s): no local checks or collectors will run",
+                        self.config.hostname)
+        for spec in self.config.collectors:
+            for host in local:
+                collector = COLLECTORS.get(spec.type)(host.name)
+                self.scheduler.add(f"collector:{spec.name}:{host.name}", self._collect_job(collector),
+                                   spec.interval, spec.jitter)
+        for spec in self.config.checks:
+            plugin = get_check(spec.type)
+            for host in spec.hosts:
+                self.scheduler.add(f"check:{host}:{spec.name}", self._check_job(host, spec, plugin(spec.options)),
+                                   spec.interval, spec.jitter, on_failure=self._check_failed(host, spec))
+        self.scheduler.add("alerts:evaluate", self.alerts.evaluate_once, self.config.alerting.evaluation_interval, 1)
+        self.scheduler.add("store:flush-rollups", lambda now: self.store.metrics.flush(),
+                           self.config.metrics.flush_interval, 2, run_now=False)
+        self.scheduler.add("store:retention", self.enforce_retention, 3600, 60, run_now=False)
+
+    def _collect_job(self, collector):
+        def job(now: float) -> None:
+            self.store.metrics.write(collector.collect(now))
+        return job
+
+    def _check_job(self, host: str, spec: CheckSpec, instance):
+        def job(now: float) -> None:
+            started = time.perf_counter()
+            outcome = instance.run()
+            self.record_check(CheckResult(host, spec.name, outcome.state, outcome.summary, now,
+                                          tuple(outcome.perfdata), time.perf_counter() - started))
+        return job
+
+    def _check_failed(self, host: str, spec: CheckSpec):
+        def on_failure(now: float, exc: BaseException) -> None:
+            self.record_check(CheckResult(host, spec.name, State.UNKNOWN,
+                                          f"check failed: {type(exc).__name__}: {exc}", now))
+        return on_failure
+
+    def record_check(self, result: CheckResult) -> None:
+        """Store a check result and its state and perfdata as series, so checks have trends too."""
+        self.store.checks.record(result)
+        labels = {"host": result.host, "check": result.check}
+        samples = [Sample(SeriesKey.of("stackwatch_check_status", labels), result.timestamp, float(int(result.state)),
+                          Kind.GAUGE, "Check state as a number (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")]
+        for p in result.perfdata:
+            samples.append(Sample(SeriesKey.of("stackwatch_check_perfdata", {**labels, "label": p.label,
+                                                                            "uom": p.uom}),
+                                  result.timestamp, float(p.value), Kind.GAUGE, "Check performance data"))
+        self.store.metrics.write(samples)
+
+    def enforce_retention(self, now: float) -> None:
+        deleted = self.store.metrics.enforce_retention(now)
+        deleted["check_results"] = self.store.checks.enforce_retention(now, self.config.storage.check_history_retention)
+        deleted["alert_history"] = self.store.alerts.enforce_retention(now, self.config.storage.alert_history_retention)
+        log.info("retention: deleted %s", deleted)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Stop scheduling, let running jobs finish, checkpoint rollups and close the database."""
+        self.scheduler.shutdown(wait=True)
+        self.store.close()

@@ -1,0 +1,6 @@
+"""Notification capture (a later issue), StackTach's job: the pika consumer of nova/glance/cinder
+notifications, the pure decoder of oslo.messaging envelopes, instance lifecycles, operation timings,
+errors and the `compute.instance.exists` usage audit.
+
+Notifications land in the event store (`stackwatch.store`) with kind="notification".
+"""

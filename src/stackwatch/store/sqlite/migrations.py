@@ -1,0 +1,86 @@
+"""The embedded store's versioned schema. Append a migration, never edit a released one: a user who
+upgrades runs only the new ones and keeps their data.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "metrics, checks, alerts", """
+        CREATE TABLE series (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'gauge',
+            help TEXT NOT NULL DEFAULT '',
+            UNIQUE (name, labels)
+        );
+        CREATE TABLE samples_raw (
+            series_id INTEGER NOT NULL,
+            ts INTEGER NOT NULL,              -- milliseconds since the epoch
+            value REAL NOT NULL,
+            PRIMARY KEY (series_id, ts)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollups (
+            step INTEGER NOT NULL,            -- seconds
+            series_id INTEGER NOT NULL,
+            bucket INTEGER NOT NULL,          -- bucket start, seconds since the epoch
+            min REAL, max REAL, sum REAL, count INTEGER, last REAL,
+            increase REAL, covered REAL,
+            PRIMARY KEY (step, series_id, bucket)
+        ) WITHOUT ROWID;
+        CREATE TABLE check_results (
+            id INTEGER PRIMARY KEY,
+            host TEXT NOT NULL, check_name TEXT NOT NULL,
+            ts REAL NOT NULL, state INTEGER NOT NULL,
+            summary TEXT NOT NULL, perfdata TEXT NOT NULL, duration REAL NOT NULL
+        );
+        CREATE INDEX check_results_by_check ON check_results (host, check_name, ts);
+        CREATE INDEX check_results_by_ts ON check_results (ts);
+        CREATE TABLE check_current (
+            host TEXT NOT NULL, check_name TEXT NOT NULL,
+            ts REAL NOT NULL, state INTEGER NOT NULL, summary TEXT NOT NULL, perfdata TEXT NOT NULL,
+            duration REAL NOT NULL, since REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (host, check_name)
+        );
+        CREATE TABLE alerts (
+            fingerprint TEXT PRIMARY KEY,
+            rule TEXT NOT NULL, labels TEXT NOT NULL, annotations TEXT NOT NULL,
+            severity TEXT NOT NULL, state TEXT NOT NULL, value REAL,
+            active_since REAL, fired_at REAL, resolved_at REAL, updated_at REAL NOT NULL
+        );
+        CREATE INDEX alerts_by_state ON alerts (state);
+        CREATE TABLE alert_history (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL, ts REAL NOT NULL,
+            from_state TEXT NOT NULL, to_state TEXT NOT NULL, value REAL, note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX alert_history_by_fp ON alert_history (fingerprint, ts);
+    """),
+    (2, "events with full-text search", """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            kind TEXT NOT NULL,               -- log | notification
+            host TEXT NOT NULL DEFAULT '',
+            service TEXT NOT NULL DEFAULT '',
+            program TEXT NOT NULL DEFAULT '',
+            severity TEXT NOT NULL DEFAULT '',
+            request_id TEXT, instance_uuid TEXT,
+            message TEXT NOT NULL DEFAULT '',
+            fields TEXT NOT NULL DEFAULT '{}', -- the parsed fields as JSON
+            raw TEXT NOT NULL DEFAULT ''       -- the input exactly as received
+        );
+        CREATE INDEX events_by_ts ON events (ts);
+        CREATE INDEX events_by_request ON events (request_id) WHERE request_id IS NOT NULL;
+        CREATE INDEX events_by_instance ON events (instance_uuid) WHERE instance_uuid IS NOT NULL;
+        CREATE VIRTUAL TABLE events_fts USING fts5(
+            message, content='events', content_rowid='id', tokenize='unicode61 tokenchars ''-_.'''
+        );
+        CREATE TRIGGER events_ai AFTER INSERT ON events BEGIN
+            INSERT INTO events_fts(rowid, message) VALUES (new.id, new.message);
+        END;
+        CREATE TRIGGER events_ad AFTER DELETE ON events BEGIN
+            INSERT INTO events_fts(events_fts, rowid, message) VALUES ('delete', old.id, old.message);
+        END;
+    """),
+]

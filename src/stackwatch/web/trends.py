@@ -1,0 +1,53 @@
+"""Trend pages: /trends lists series by metric name (filter ?q=), /trends/<id>?range=30d charts one,
+saying which resolution and source answered."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup
+
+from stackwatch.web import chart
+from stackwatch.web.deps import deps
+from stackwatch.web.formatting import unit_for
+from stackwatch.web.ranges import DEFAULT_RANGE, RANGES, parse_range
+
+bp = Blueprint("trends", __name__)
+
+
+@bp.get("/trends")
+def index():
+    q = request.args.get("q", "").strip()
+    groups = defaultdict(list)
+    needle = q.lower()
+    for info in deps().store.metrics.series():
+        if needle in str(info.key).lower():
+            groups[info.key.name].append(info)
+    return render_template("trends.html", groups=dict(groups), q=q)
+
+
+@bp.get("/trends/<int:series_id>")
+def series(series_id: int):
+    d = deps()
+    range_ = request.args.get("range", DEFAULT_RANGE)
+    try:
+        span = parse_range(range_)
+    except ValueError as exc:
+        abort(400, str(exc))
+    try:
+        info = d.store.metrics.get_series(series_id)
+    except KeyError:
+        abort(404, f"No series with id {series_id}.")
+    now = d.clock()
+    start = now - span
+    result = d.store.metrics.query_range(series_id, start, now, now)
+    points = [(p.ts, p.value, p.min, p.max) for p in result.points]
+    # chart.render_svg escapes every text it writes (see its docstring), so its output is markup
+    svg = Markup(chart.render_svg(points, start, now, width=1200, height=420, title=str(info.key),
+                                  unit=unit_for(info.key.name)))
+    kind = "raw samples" if result.step is None else f"{result.resolution} rollup"
+    caption = f"{kind} ({result.source}), {len(result.points)} points"
+    return render_template("trend.html", info=info, result=result, svg=svg, caption=caption,
+                           range_=range_, ranges=RANGES, start=start, end=now,
+                           latest=result.points[-1] if result.points else None)

@@ -1,0 +1,59 @@
+"""Shared fixtures: configs built from dicts, a fresh store in tmp_path, and service skips (fail in CI)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def minimal_raw(tmp_path: Path, **extra) -> dict:
+    raw = {
+        "data_dir": str(tmp_path / "data"),
+        "inventory": {"hosts": [{"name": "h1", "address": "127.0.0.1", "roles": []}]},
+    }
+    raw.update(extra)
+    return raw
+
+
+@pytest.fixture
+def make_config(tmp_path):
+    from stackwatch.config import build_config
+
+    def make(**extra):
+        return build_config(minimal_raw(tmp_path, **extra), tmp_path / "config.yaml", environ={})
+    return make
+
+
+@pytest.fixture
+def store(tmp_path):
+    from stackwatch.config import MetricsConfig
+    from stackwatch.store.sqlite import open_store
+
+    s = open_store(tmp_path / "store.db", MetricsConfig())
+    yield s
+    s.close()
+
+
+def console_script(name: str) -> str:
+    path = Path(sys.executable).with_name(name)
+    if not path.exists():
+        found = shutil.which(name)
+        if not found:
+            pytest.fail(f"console script {name} not installed: pip install -e .")
+        return found
+    return str(path)
+
+
+def need_program(path: str) -> str:
+    """A real program a test needs: skip on a laptop without it, fail in CI."""
+    if os.path.exists(path):
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {path} (.ci/run installs it)")
+    pytest.skip(f"{path} not installed")
