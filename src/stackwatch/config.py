@@ -221,7 +221,7 @@ def _build_metrics(r: Reader, m: dict) -> MetricsConfig:
     tiers = []
     raw_tiers = m.get("rollups")
     if raw_tiers is None:
-        tiers = list(MetricsConfig.rollups)
+        tiers = list(MetricsConfig().rollups)
     for i, t in enumerate(r.list(raw_tiers, "metrics.rollups")):
         path = f"metrics.rollups[{i}]"
         tm = r.mapping(t, path, ("step", "retention"))

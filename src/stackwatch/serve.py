@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import signal
+import socket
 import sys
 import threading
 
@@ -22,22 +23,38 @@ class _Stop(Exception):
     pass
 
 
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"cannot listen on {host}:{port}: address already in use") from None
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
 def serve(config: Config, host: str, port: int, ready: threading.Event | None = None) -> None:
     from waitress.server import create_server
 
     from stackwatch.web import create_app
 
-    runtime = Runtime.build(config)
+    sock = _bind(host, port)  # first, so a taken port is reported before anything else happens
+    try:
+        runtime = Runtime.build(config)
+    except BaseException:
+        sock.close()
+        raise
     try:
         app = create_app(config, runtime.store, runtime.registry, clock=runtime.clock)
-        try:
-            server = create_server(app, host=host, port=port, threads=8, ident="stackwatch",
-                                   clear_untrusted_proxy_headers=True)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise ServeError(f"cannot listen on {host}:{port}: address already in use") from None
-            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        server = create_server(app, sockets=[sock], threads=8, ident="stackwatch",
+                               clear_untrusted_proxy_headers=True)
     except BaseException:
+        sock.close()
         runtime.store.close()
         raise
 
@@ -46,7 +63,7 @@ def serve(config: Config, host: str, port: int, ready: threading.Event | None = 
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     runtime.start()
-    print(f"stackwatch serving on http://{host}:{server.effective_port}/ "
+    print(f"stackwatch serving on http://{host}:{sock.getsockname()[1]}/ "
           f"(database {config.database_path})", file=sys.stderr, flush=True)
     if ready is not None:
         ready.set()

@@ -8,8 +8,6 @@ Kept import-light on purpose: it is on the path of every `stackwatch-check` run.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from stackwatch.plugins import Registry
 
 CHECKS = Registry("check", "stackwatch.checks.v1")
@@ -29,7 +27,7 @@ def get_check(name: str):
     """The check plugin class called `name`; KeyError (naming the known checks) when there is none."""
     if name not in CHECKS:
         if name in BUILTIN:
-            import_module(BUILTIN[name])
+            __import__(BUILTIN[name])  # the module registers itself (importlib would cost an import)
         else:
             CHECKS.load_entry_points()
     if name not in CHECKS:
@@ -41,3 +39,10 @@ def names() -> list[str]:
     """Every check name: the built-ins and those registered by entry-point plugins."""
     CHECKS.load_entry_points()
     return sorted(set(BUILTIN) | set(CHECKS.names()))
+
+
+def load_builtins() -> None:
+    """Import every built-in check module, so CHECKS holds them all (for code that looks names up in
+    CHECKS directly)."""
+    for module in BUILTIN.values():
+        __import__(module)

@@ -14,6 +14,9 @@ class CheckPlugin:
     name = ""
     label = ""  # status line prefix; defaults to the upper-cased name
     template = "{label} {state} - {summary}"  # how the status line reads (check_procs uses "STATE: ...")
+    # True when this process exists only to run the check (`stackwatch-check` sets it); a check that
+    # counts processes must then not count this one, whose command line holds its own pattern.
+    standalone = False
     Options: type
 
     def __init__(self, options=None):

@@ -71,9 +71,9 @@ class Range:
         if self.start == -_INF:
             out += "~:"
         elif self.start != 0 or not omit_zero_start:
-            out += f"{_fmt(self.start)}:"
+            out += f"{self.start}:"  # str() of the bound, as nagiosplugin: "10" stays "10", "10.0" "10.0"
         if self.end != _INF:
-            out += _fmt(self.end)
+            out += f"{self.end}"
         return out
 
     def __str__(self) -> str:
@@ -180,8 +180,8 @@ class ScalarContext(Context):
 
     def __init__(self, name: str, warning: Range | str | None = None, critical: Range | str | None = None, fmt=None):
         super().__init__(name, fmt)
-        self.warning = _threshold(warning)
-        self.critical = _threshold(critical)
+        self.warning = threshold(warning)
+        self.critical = threshold(critical)
 
     def evaluate(self, metric: Metric) -> Result:
         if self.critical is not None and not self.critical.match(metric.value):
@@ -197,7 +197,8 @@ class ScalarContext(Context):
                         metric.min, metric.max)
 
 
-def _threshold(value: Range | str | None) -> Range | None:
+def threshold(value: Range | str | None) -> Range | None:
+    """The Range in `value`; None (no threshold) for None or an empty string."""
     if value is None or value == "":
         return None
     return Range.parse(value)

@@ -22,8 +22,7 @@ from stackwatch.model import Perfdata, State
 def _inode_threshold(text: str) -> FreeThreshold:
     """Free inodes are always a percentage: "10" and "10%" both mean 10%."""
     spec = str(text).strip()
-    threshold = FreeThreshold.parse(spec if spec.endswith("%") else spec + "%")
-    return threshold
+    return FreeThreshold.parse(spec if spec.endswith("%") else spec + "%")
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,10 @@ class DiskOptions:
     path: str = field(default="/", metadata={"flags": ("-p", "--path"), "help": "a path on the filesystem to check"})
     warning: str = field(default="20%", metadata={
         "flags": ("-w", "--warning"), "parse": FreeThreshold.parse,
-        "help": "WARNING when free space is at or below this: a percentage (20%%) or an amount (500MB, 2G; MB if no unit)"})
+        "help": "WARNING when free space is at or below this: a percentage (20%) or an amount (500MB, 2G; MB if no unit)"})
     critical: str = field(default="10%", metadata={
         "flags": ("-c", "--critical"), "parse": FreeThreshold.parse,
-        "help": "CRITICAL when free space is at or below this: a percentage (10%%) or an amount (200MB, 1G)"})
+        "help": "CRITICAL when free space is at or below this: a percentage (10%) or an amount (200MB, 1G)"})
     inode_warning: str | None = field(default=None, metadata={
         "flags": ("-W", "--inode-warning"), "parse": _inode_threshold,
         "help": "WARNING when free inodes are at or below this percentage"})

@@ -80,7 +80,6 @@ class InterfaceCheck(CheckPlugin):
         return metrics
 
     def evaluate(self, metrics: list[Metric]) -> CheckOutcome:
-        outcome = evaluate(metrics, [LinkContext("link", self.options.expect)])
         if not metrics:
             return CheckOutcome(State.UNKNOWN, "no network interfaces to check")
-        return outcome
+        return evaluate(metrics, [LinkContext("link", self.options.expect)])

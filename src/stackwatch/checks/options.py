@@ -36,13 +36,16 @@ def add_arguments(parser, options_cls) -> None:
         kind, _optional = _kind(field)
         meta = field.metadata
         flags = meta.get("flags") or ("--" + field.name.replace("_", "-"),)
-        kwargs = {"dest": field.name, "help": meta.get("help")}
+        help_text = meta.get("help")
+        kwargs = {"dest": field.name}
         if field.default is not MISSING:
             kwargs["default"] = field.default
-            if kwargs["help"] and kind is not bool and field.default is not None:
-                kwargs["help"] += f" (default: {field.default})"
+            if help_text and kind is not bool and field.default is not None:
+                help_text += f" (default: {field.default})"
         else:
             kwargs["required"] = True
+        if help_text:
+            kwargs["help"] = help_text.replace("%", "%%")  # argparse %-formats help
         if kind is bool:
             kwargs["action"] = "store_false" if field.default is True else "store_true"
         else:

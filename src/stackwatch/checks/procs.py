@@ -2,7 +2,9 @@
 
 --process (-a) matches as `check_procs -a`: a substring of the argument string, /proc/PID/cmdline
 joined by spaces. --command (-C) matches the command name exactly (the 15-character comm, or the
-executable's or argv[0]'s base name). Both given: both must match. The check does not count itself.
+executable's or argv[0]'s base name). Both given: both must match. Run by `stackwatch-check`, the
+check does not count its own process (whose arguments hold the pattern), as check_procs does; run
+in-process by the platform, the platform's process counts like any other.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 
 from stackwatch.checks import CHECKS, linux
 from stackwatch.checks.base import CheckPlugin
-from stackwatch.checks.core import CheckOutcome, Metric, Range, ScalarContext, evaluate
+from stackwatch.checks.core import CheckOutcome, Metric, Range, ScalarContext, evaluate, threshold
 from stackwatch.model import Perfdata
 
 COMM_LEN = 15  # the kernel truncates /proc/PID/comm to 15 characters
@@ -30,7 +32,7 @@ class ProcsOptions:
         "help": "count only processes whose command name is exactly NAME"})
     warning: str | None = field(default=None, metadata={
         "flags": ("-w", "--warning"), "parse": Range.parse, "metavar": "RANGE",
-        "help": "WARNING range for the process count (e.g. 1:1)"})
+        "help": "WARNING range for the process count (e.g. 1:1); empty: none"})
     critical: str | None = field(default=None, metadata={
         "flags": ("-c", "--critical"), "parse": Range.parse, "metavar": "RANGE",
         "help": "CRITICAL range for the process count (e.g. 1: when at least one must run)"})
@@ -85,13 +87,14 @@ class ProcsCheck(CheckPlugin):
 
     def __init__(self, options: ProcsOptions | None = None, proc: str = "/proc"):
         super().__init__(options)
-        self.warning = None if self.options.warning is None else Range.parse(self.options.warning)
-        self.critical = None if self.options.critical is None else Range.parse(self.options.critical)
+        self.warning = threshold(self.options.warning)
+        self.critical = threshold(self.options.critical)
         self.proc = proc
 
     def probe(self) -> list[Metric]:
         opts = self.options
-        found = linux.processes(self.proc, exclude=frozenset({os.getpid()}), with_exe=opts.command is not None)
+        exclude = frozenset({os.getpid()}) if self.standalone else frozenset()
+        found = linux.processes(self.proc, exclude=exclude, with_exe=opts.command is not None)
         count = sum(1 for p in found if matches(p, opts.process, opts.command))
         return [Metric("procs", count, min=0)]
 

@@ -26,7 +26,7 @@ class SwapOptions:
 
     warning: str = field(default="50%", metadata={
         "flags": ("-w", "--warning"), "parse": _threshold,
-        "help": "WARNING when free swap is at or below this: a percentage (50%%) or an amount (500MB; bytes if no unit)"})
+        "help": "WARNING when free swap is at or below this: a percentage (50%) or an amount (500MB; bytes if no unit)"})
     critical: str = field(default="20%", metadata={
         "flags": ("-c", "--critical"), "parse": _threshold,
         "help": "CRITICAL when free swap is at or below this"})

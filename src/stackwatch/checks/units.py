@@ -20,11 +20,9 @@ def parse_size(text: str | int | float, default_unit: str = "MB") -> int:
         cut -= 1
     number, unit = spec[:cut], spec[cut:].strip() or default_unit
     factor = _unit_factor(unit)
-    try:
-        value = float(number)
-    except ValueError:
-        value = -1.0
-    if factor is None or value < 0 or value != value:
+    plain = number.replace(".", "", 1)
+    value = float(number) if plain.isdigit() and plain.isascii() else -1.0  # no signs, exponents, nan
+    if factor is None or value < 0:
         raise ValueError(f"not a size: {text!r} (use e.g. 500MB, 2G, 100kB; a bare number is {default_unit})")
     return round(value * factor)
 
@@ -65,8 +63,8 @@ class FreeThreshold:
                 percent = float(spec[:-1])
             except ValueError:
                 percent = -1.0
-            if not 0 <= percent <= 100:
-                raise ValueError(f"not a percentage: {text!r} (use 0% to 100%)")
+            if not percent >= 0:  # above 100% is accepted, as check_disk does: always alerts
+                raise ValueError(f"not a percentage: {text!r} (use e.g. 20%)")
             return cls(spec, percent=percent)
         try:
             return cls(spec, bytes=parse_size(spec, default_unit))

@@ -39,7 +39,8 @@ def create_app(config: Config, store: Any, registry: Any = None,
         app.register_blueprint(bp)
     app.jinja_env.filters.update(
         age=formatting.format_age, ts=formatting.format_ts, clock=formatting.format_clock,
-        state_class=formatting.state_class, severity_class=formatting.severity_class,
+        state_class=formatting.state_class, state_short=formatting.state_short,
+        severity_class=formatting.severity_class,
         num=formatting.format_number, perf=formatting.format_perfdatum, labels=formatting.format_labels,
     )
     # also answers unhandled exceptions, as a 500, after Flask has logged them

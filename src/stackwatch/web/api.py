@@ -70,12 +70,15 @@ def alert(fp: str):
 
 @bp.get("/series")
 def series():
-    matchers = {}
+    matchers: dict[str, str] = {}
+    conflict = False
     for text in request.args.getlist("match"):
         label, sep, value = text.partition("=")
         if not sep or not label:
             abort(400, f"bad match {text!r}: use label=value")
-        matchers[label] = value
+        conflict |= matchers.setdefault(label, value) != value
+    if conflict:  # host=a and host=b: no series has both
+        return {"series": []}
     found = deps().store.metrics.series(name=request.args.get("name") or None, matchers=matchers or None)
     return {"series": [_series(i) for i in found]}
 

@@ -81,7 +81,7 @@ def render_svg(points: Iterable[Sequence[float]], start: float, end: float, widt
     for seg in segments(pts):
         if len(seg) > 1 and any(p[2] != p[3] for p in seg):
             ring = [(x(p[0]), y(p[3])) for p in seg] + [(x(p[0]), y(p[2])) for p in reversed(seg)]
-            out.append(f'<polygon class="band" points="{_coords(ring)}" fill="{_BAND}" fill-opacity="0.22" '
+            out.append(f'<polygon class="band" points="{_coords(ring)}" fill="{_BAND}" fill-opacity="0.3" '
                        f'stroke="none"/>')
         if len(seg) == 1:
             out.append(f'<circle class="dot" cx="{x(seg[0][0]):.1f}" cy="{y(seg[0][1]):.1f}" r="3" fill="{_LINE}"/>')
@@ -116,12 +116,11 @@ def value_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], flo
     raw = (hi - lo) / target
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.floor(lo / step) * step
-    ticks, v = [], first
-    while v < hi + step * 1e-9 or len(ticks) < 2:
-        ticks.append(round(v / step) * step)
-        v += step
-    return ticks, step
+    ticks = [math.floor(lo / step) * step]
+    while ticks[-1] < hi - step * 1e-9 or len(ticks) < 2:
+        ticks.append(ticks[-1] + step)
+    digits = max(0, -math.floor(math.log10(step)) + 1)
+    return [round(t, digits) for t in ticks], step
 
 
 def time_ticks(start: float, end: float, max_ticks: int = 8) -> list[tuple[float, str]]:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from stackwatch.model import State
 
 STATE_CLASS = {State.OK: "ok", State.WARNING: "warning", State.CRITICAL: "critical", State.UNKNOWN: "unknown"}
+STATE_SHORT = {State.OK: "OK", State.WARNING: "WARN", State.CRITICAL: "CRIT", State.UNKNOWN: "UNKN"}
 SEVERITY_CLASS = {"critical": "critical", "warning": "warning", "info": "info"}
 
 # Prometheus naming conventions: the unit is the name's last word
@@ -47,6 +48,11 @@ def state_class(state: State | int | None) -> str:
     if state is None:
         return "missing"
     return STATE_CLASS.get(State(state), "unknown")
+
+
+def state_short(state: State) -> str:
+    """The state in at most four letters, for overview cells too narrow for the whole word."""
+    return STATE_SHORT[State(state)]
 
 
 def severity_class(severity: str) -> str:

@@ -1,0 +1,149 @@
+"""`stackwatch-check NAME [options] [-v] [-t TIMEOUT]`: run one check the Nagios way.
+
+The Nagios plugin contract: one status line on stdout ("DISK OK - ... | perfdata"), then the
+long output with -v, and the exit code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Whatever goes
+wrong in the runner itself (an unknown check, a bad option or threshold, an error, a timeout)
+is UNKNOWN, exit 3, never 2. `--help` also exits 3, as the monitoring-plugins do.
+
+Imports are kept to the minimum on purpose: this is started as a process for every check run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+UNKNOWN = 3
+USAGE = "stackwatch-check NAME [options] [-v] [-t TIMEOUT] | --list | NAME --help"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are UNKNOWN (exit 3) with one line on stdout; argparse would exit 2, CRITICAL."""
+
+    def error(self, message: str):
+        _fail(message)
+
+    def _get_formatter(self):
+        # argparse asks for a formatter on every add_argument; the stock one imports shutil to
+        # measure the terminal each time. Measure only when help is really printed (COLUMNS wins).
+        return self.formatter_class(prog=self.prog, width=_width() if self._printing else 78)
+
+    _printing = False
+
+    def print_help(self, file=None):
+        self._printing = True
+        super().print_help(file)
+
+    def print_usage(self, file=None):
+        self._printing = True
+        super().print_usage(file)
+
+    def exit(self, status: int = 0, message: str | None = None):
+        if message:
+            sys.stderr.write(message)
+        sys.exit(UNKNOWN if status == 0 else status)  # --help: not a status, so not OK either
+
+
+def _width() -> int:
+    try:
+        return int(os.environ["COLUMNS"]) - 2
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns - 2
+    except (AttributeError, ValueError, OSError):
+        return 78
+
+
+def _fail(message: str):
+    sys.stdout.write(f"UNKNOWN - {message}\n")
+    sys.stdout.flush()
+    sys.exit(UNKNOWN)
+
+
+def _on_timeout(name: str, timeout: float):
+    def handler(_signum, _frame):
+        # Write and leave at once: the check may be stuck anywhere, even in code catching exceptions.
+        sys.stdout.write(f"UNKNOWN - {name} check timed out after {timeout:g}s\n")
+        sys.stdout.flush()
+        os._exit(UNKNOWN)
+    return handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the check named in `argv` and return its exit code (the console script exits with it)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _run(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else UNKNOWN
+    except BaseException as exc:  # the contract holds even for the runner's own bugs and ^C
+        sys.stdout.write(f"UNKNOWN - {type(exc).__name__}: {_one_line(str(exc))}\n")
+        return UNKNOWN
+
+
+def _run(argv: list[str]) -> int:
+    from stackwatch.checks import get_check, names
+
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stdout.write(f"usage: {USAGE}\nchecks: {', '.join(names())}\n")
+        return UNKNOWN
+    if argv[0] == "--list":
+        if len(argv) > 1:
+            _fail(f"--list takes no arguments, got {' '.join(argv[1:])}")
+        for name in names():
+            sys.stdout.write(name + "\n")
+        return 0
+    name = argv[0]
+    if name.startswith("-"):
+        _fail(f"expected a check name before options, got {name!r} (usage: {USAGE})")
+    try:
+        plugin = get_check(name)
+    except KeyError as exc:
+        _fail(exc.args[0])
+
+    from stackwatch.checks.options import add_arguments, options_from_namespace
+
+    parser = _Parser(prog=f"stackwatch-check {name}", description=(plugin.__doc__ or "").strip())
+    add_arguments(parser, plugin.Options)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="add a line per result that is not OK (-vv: per result)")
+    parser.add_argument("-t", "--timeout", type=_timeout, default=10.0, metavar="SECONDS",
+                        help="UNKNOWN when the check takes longer (default: 10)")
+    args = parser.parse_args(argv[1:])
+
+    import signal
+
+    signal.signal(signal.SIGALRM, _on_timeout(name, args.timeout))
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        check = plugin(options_from_namespace(plugin.Options, args))
+    except ValueError as exc:  # options the parser let through but the check refuses
+        _fail(f"{name}: {exc}")
+    check.standalone = True
+    outcome = check.run()
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+    lines = [_one_line(check.status_line(outcome))]
+    if args.verbose:
+        lines += [d for d in outcome.details if not d.startswith("OK:") or args.verbose >= 2]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return int(outcome.state)
+
+
+def _timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"not a timeout in seconds: {text!r}")
+    return seconds
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
