@@ -53,13 +53,13 @@ def test_expectations(tmp_path, interface, expect, state, summary):
     assert (outcome.state, outcome.summary) == (state, summary)
 
 
-def test_all_non_loopback_by_default(tmp_path):
+def test_administratively_up_non_loopback_by_default(tmp_path):
     check = InterfaceCheck(InterfaceOptions(), sysfs=fake_sys(tmp_path, LINKS))
-    assert check.wanted() == ["br0", "eth0", "eth1", "eth2", "tun0"]
+    assert check.wanted() == ["br0", "eth0", "eth1", "tun0"]  # eth2 was set down on purpose
     outcome = check.run()
-    assert outcome.state is State.CRITICAL
+    assert outcome.state is State.CRITICAL  # eth1 is up but has no carrier
     assert [str(p) for p in outcome.perfdata] == ["br0=0;;1:;0;1", "eth0=1;;1:;0;1", "eth1=0;;1:;0;1",
-                                                  "eth2=0;;1:;0;1", "tun0=1;;1:;0;1"]
+                                                  "tun0=1;;1:;0;1"]
 
 
 def test_no_interfaces_is_unknown(tmp_path):

@@ -3,8 +3,9 @@
 An interface is up when its IFF_UP flag is set and its operational state is "up" (or "unknown",
 which loopback and some virtual devices always report). With --expect up (the default) an
 interface that is down or missing is CRITICAL; with --expect down one that is up is CRITICAL.
---interface takes a name or a comma-separated list; without it every non-loopback interface is
-checked.
+--interface takes a name or a comma-separated list; without it every non-loopback interface that the
+administrator brought up is checked (one set down on purpose, such as an unused ifb0, is not an outage;
+a link that is down while administratively up -- a pulled cable -- is).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class InterfaceOptions:
 
     interface: str | None = field(default=None, metadata={
         "flags": ("-i", "--interface"), "metavar": "NAME[,NAME...]",
-        "help": "the interfaces to check (default: every non-loopback interface)"})
+        "help": "the interfaces to check (default: every non-loopback interface that is administratively up)"})
     expect: str = field(default="up", metadata={
         "flags": ("-e", "--expect"), "choices": ("up", "down"),
         "help": "the state each interface must be in"})
@@ -70,7 +71,8 @@ class InterfaceCheck(CheckPlugin):
     def wanted(self) -> list[str]:
         if self.options.interface:
             return [n.strip() for n in self.options.interface.split(",") if n.strip()]
-        return [n for n in linux.interfaces(self.sysfs) if not linux.is_loopback(n, self.sysfs)]
+        return [n for n in linux.interfaces(self.sysfs)
+                if not linux.is_loopback(n, self.sysfs) and linux.admin_up(n, self.sysfs)]
 
     def probe(self) -> list[Metric]:
         metrics = []

@@ -88,6 +88,14 @@ def is_loopback(name: str, sysfs: str = "/sys") -> bool:
         return name == "lo"
 
 
+def admin_up(name: str, sysfs: str = "/sys") -> bool:
+    """Whether the administrator has brought `name` up (`ip link set NAME up`: the IFF_UP flag)."""
+    try:
+        return bool(_read_int(f"{sysfs}/class/net/{name}/flags", 16) & IFF_UP)
+    except OSError:
+        return False
+
+
 def link_up(name: str, sysfs: str = "/sys") -> bool | None:
     """Whether interface `name` is up as `ip a` shows it: the IFF_UP flag is set and the operational
     state is "up" ("unknown" counts as up: loopback and some virtual devices never report one).

@@ -15,13 +15,14 @@ Pure: stdlib only.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from stackwatch.rsyslog.timestamps import Clock
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "AUDIT", "TRACE")
 _LEVEL_RE = "|".join(LEVELS)
 _FULL = re.compile(
-    r"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)? +"
+    r"((\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?) +"
     r"(?:(\d{1,10}) +)?(" + _LEVEL_RE + r") +([^\s\[\]]+)(?: |$)"
     r"(?:\[(?!instance: )([^\]]*)\](?: |$))?(?:\[instance: ([^\]]*)\](?: |$))?")
 _BARE = re.compile(r"(" + _LEVEL_RE + r") +([A-Za-z_][\w.\-]*)(?: |$)")
@@ -31,25 +32,22 @@ _CONTEXT_CACHE_MAX = 4096
 _NONE_VALUES = frozenset(("", "-", "None"))
 
 
-class OsloLine:
-    """The parts of one oslo.log line (or None from `parse_line` when it is not one)."""
+class OsloLine(NamedTuple):
+    """The parts of one oslo.log line (`parse_line` gives None when it is not one)."""
 
-    __slots__ = ("stamp", "timestamp", "pid", "level", "logger", "context", "instance", "text", "lead", "bare")
+    stamp: str | None          # the time as written: continuation lines repeat it exactly
+    timestamp: float | None
+    pid: int | None
+    level: str
+    logger: str
+    context: str | None        # inside of the context bracket; None when there is none
+    instance: str | None
+    text: str                  # the message part of this line
+    lead: str | None           # a skipped leading column (loghub's file name)
+    bare: bool                 # no date: the line starts at the level
 
-    def __init__(self, stamp, timestamp, pid, level, logger, context, instance, text, lead, bare):
-        self.stamp: str | None = stamp            # the time as written: groups continuation lines
-        self.timestamp: float | None = timestamp
-        self.pid: int | None = pid
-        self.level: str = level
-        self.logger: str = logger
-        self.context: str | None = context        # inside of the context bracket; None if absent
-        self.instance: str | None = instance
-        self.text: str = text                     # the message part of this line
-        self.lead: str | None = lead              # a skipped leading column (loghub's file name)
-        self.bare: bool = bare                    # no date: starts at the level
 
-    def __repr__(self) -> str:
-        return f"OsloLine({self.stamp!r}, {self.pid!r}, {self.level!r}, {self.logger!r}, {self.context!r}, {self.text!r})"
+_make = tuple.__new__          # builds an OsloLine without the NamedTuple constructor's overhead
 
 
 def is_context(inner: str) -> bool:
@@ -71,16 +69,15 @@ def parse_line(line: str, clock: Clock) -> OsloLine | None:
                 lead = line[:sp]
         if m is None:
             return _parse_bare(line)
-    date, time, frac, zone, pid, level, logger, context, instance = m.groups()
-    stamp = line[m.start(1):m.end(4 if zone else 3 if frac else 2)]
-    if context is None or is_context(context):
+    stamp, date, time, frac, zone, pid, level, logger, context, instance = m.groups()
+    if context is None or context.startswith("req-") or is_context(context):
         text = line[m.end():]
         if instance is not None:
             instance = instance.strip() or None
     else:                                        # "[Errno 111] ..." is message text, not a context
-        context, instance, text = _rest(line, m.end(7) + 1)
-    return OsloLine(stamp, clock.iso(date, time, frac, zone), int(pid) if pid else None, level, logger,
-                    context, instance, text, lead, False)
+        context, instance, text = _rest(line, m.end(8) + 1)
+    return _make(OsloLine, (stamp, clock.iso(date, time, frac, zone), int(pid) if pid else None, level, logger,
+                            context, instance, text, lead, False))
 
 
 def _parse_bare(line: str) -> OsloLine | None:
@@ -95,7 +92,7 @@ def _parse_bare(line: str) -> OsloLine | None:
     context, instance, text = _rest(line, m.end())
     if context is None and level not in ("ERROR", "TRACE"):
         return None                              # "INFO something" is prose, not a log prefix
-    return OsloLine(None, None, None, level, logger, context, instance, text, None, True)
+    return _make(OsloLine, (None, None, None, level, logger, context, instance, text, None, True))
 
 
 def _rest(line: str, pos: int) -> tuple[str | None, str | None, str]:
