@@ -1,70 +1,19 @@
 """The domain's shared vocabulary: check states, check results, samples and series keys.
 
-Pure: stdlib only, no clock (callers pass timestamps). Alerts live in `alerting.model`.
+Pure: stdlib only, no clock (callers pass timestamps). Alerts live in `alerting.model`. State,
+worst() and Perfdata live in the lighter `stackwatch.states` (the check runner's path) and are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from stackwatch.states import Perfdata, State, worst
 
-class State(enum.IntEnum):
-    """A Nagios service state; the integer is the plugin exit code."""
-
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    UNKNOWN = 3
-
-    @classmethod
-    def parse(cls, text: str) -> "State":
-        return cls[text.strip().upper()]
-
-    @property
-    def severity(self) -> int:
-        """Ordering for "worst of": OK < UNKNOWN < WARNING < CRITICAL (as nagiosplugin ranks them)."""
-        return {0: 0, 3: 1, 1: 2, 2: 3}[int(self)]
-
-
-def worst(states) -> State:
-    """The most severe of `states` (OK when empty)."""
-    result = State.OK
-    for state in states:
-        if state.severity > result.severity:
-            result = state
-    return result
-
-
-@dataclass(frozen=True, slots=True)
-class Perfdata:
-    """One Nagios performance datum: 'label'=value[uom];warn;crit;min;max."""
-
-    label: str
-    value: float
-    uom: str = ""
-    warning: str = ""
-    critical: str = ""
-    min: float | None = None
-    max: float | None = None
-
-    def __str__(self) -> str:
-        label = self.label
-        if any(c in label for c in " '=") :
-            label = "'" + label.replace("'", "''") + "'"
-        parts = [f"{label}={_num(self.value)}{self.uom}", self.warning, self.critical,
-                 "" if self.min is None else _num(self.min), "" if self.max is None else _num(self.max)]
-        return ";".join(parts).rstrip(";")
-
-
-def _num(value: float) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, float):
-        return f"{value:.6g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
-    return str(value)
+__all__ = ["CheckResult", "Kind", "Perfdata", "Sample", "SeriesKey", "State", "worst"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +48,8 @@ class SeriesKey:
 
     @property
     def labels_json(self) -> str:
+        import json
+
         return json.dumps(dict(self.labels), sort_keys=True, separators=(",", ":"))
 
     def label(self, name: str, default: str = "") -> str:

@@ -1,31 +1,35 @@
 """Registries of check and collector plugins: built-ins register explicitly, third parties through
 versioned entry-point groups (`stackwatch.checks.v1`, `stackwatch.collectors.v1`).
+
+Kept import-light on purpose (no logging, no typing at import time): `stackwatch-check` loads it
+on every run. `Registry[T]` still works in annotations.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Callable, Generic, TypeVar
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
+from types import GenericAlias
 
 
-class Registry(Generic[T]):
+class Registry:
+    """Plugins of one kind by name; `Registry[T]` (T: what is registered) for annotations."""
+
+    __class_getitem__ = classmethod(GenericAlias)
+
     def __init__(self, kind: str, group: str):
         self.kind, self.group = kind, group
-        self._items: dict[str, T] = {}
+        self._items: dict[str, object] = {}
         self._loaded = False
 
-    def register(self, name: str) -> Callable[[T], T]:
-        def deco(obj: T) -> T:
+    def register(self, name: str):
+        """A decorator that registers the object it decorates under `name` (and returns it)."""
+        def deco(obj):
             if name in self._items:
                 raise ValueError(f"duplicate {self.kind} {name!r}")
             self._items[name] = obj
             return obj
         return deco
 
-    def get(self, name: str) -> T:
+    def get(self, name: str):
         try:
             return self._items[name]
         except KeyError:
@@ -47,4 +51,6 @@ class Registry(Generic[T]):
             try:
                 ep.load()  # the module registers itself on import
             except Exception as exc:  # a broken third-party plugin must not stop the platform
-                log.warning("failed to load %s plugin %s: %s", self.kind, ep.value, exc)
+                import logging
+
+                logging.getLogger(__name__).warning("failed to load %s plugin %s: %s", self.kind, ep.value, exc)

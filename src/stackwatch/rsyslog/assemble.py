@@ -62,20 +62,32 @@ class _Source:
 
 
 class _Builder:
+    """A record being assembled: its first line's parts, then its message, traceback and raw lines."""
+
     __slots__ = ("owner", "origin", "header", "first", "msg", "tb", "in_tb", "raw", "chars", "lines",
                  "instance", "cut", "is_open", "arrived")
 
-    def __init__(self, owner: _Source, origin: Origin, header: SyslogMessage | None, first: OsloLine | None):
+    def __init__(self, owner: _Source, origin: Origin, header: SyslogMessage | None, first: OsloLine | None,
+                 raw: str | None, cut: bool, text: str | None):
         self.owner, self.origin, self.header, self.first = owner, origin, header, first
+        self.raw = [] if raw is None else [raw]
+        self.chars = 0 if raw is None else len(raw) + 1
+        self.cut = cut
+        self.is_open = True
+        self.arrived: float | None = None
+        self.instance = None if first is None else first.instance
         self.msg: list[str] = []
         self.tb: list[str] = []
         self.in_tb = False
-        self.raw: list[str] = []
-        self.chars = self.lines = 0
-        self.instance = first.instance if first is not None else None
-        self.cut = False
-        self.is_open = True
-        self.arrived: float | None = None
+        self.lines = 0 if text is None else 1
+        if text is None:
+            pass
+        elif first is not None and first.context is None and (
+                first.level == "TRACE" or (first.level == "ERROR" and text.startswith(_TRACEBACK))):
+            self.tb.append(text)                 # a traceback line whose record we never saw
+            self.in_tb = True
+        else:
+            self.msg.append(text)
 
     def fits(self, raw: str, lines: int) -> bool:
         return not self.raw or (self.chars + len(raw) + 1 <= MAX_RECORD_CHARS
@@ -105,24 +117,25 @@ class _Builder:
         if self.instance is None:
             self.instance = instance
 
-    def start(self, text: str) -> None:
-        f = self.first
-        if f.context is None and (f.level == "TRACE" or (f.level == "ERROR" and text.startswith(_TRACEBACK))):
-            self.add_trace(text, None)           # a traceback line whose record we never saw
-        else:
-            self.add_text(text)
-
     def spawn(self) -> _Builder:
         """The record that takes the lines after this one was truncated: same header, no text yet."""
-        b = _Builder(self.owner, self.origin, self.header, self.first)
+        b = _Builder(self.owner, self.origin, self.header, self.first, None, False, None)
         b.instance, b.in_tb, b.arrived = self.instance, self.in_tb, self.arrived
         return b
 
     def build(self, truncated: bool, facility_services: Mapping[int, str] | None = None) -> LogRecord:
         f, h, o = self.first, self.header, self.origin
-        if (self.lines == 1 and h is None and f is not None and not self.in_tb and not self.cut
-                and not truncated and not self.msg[0].startswith(_TRACEBACK)):
-            return self._build_line(f, o)        # the common case: one oslo.log line
+        if self.lines == 1 and h is None and f is not None and self.msg and not (self.cut or truncated):
+            text = self.msg[0]                   # the common case: one oslo.log line
+            if not text.startswith(_TRACEBACK):
+                function = location = None
+                if f.level == "DEBUG":
+                    text, function, location = split_debug_suffix(text)
+                glob, req, user, project = parse_context(f.context)
+                program = o.program if f.lead is None else program_from_path(f.lead)[0] or o.program
+                return LogRecord(f.timestamp, o.host, service_for(program, f.logger, o.directory_service),
+                                 program, f.pid, f.level, f.logger, req, glob, user, project, self.instance,
+                                 text, None, self.raw[0], None, None, True, False, function, location, o.source)
         msg, tb = self.msg, self.tb
         parsed = f is not None or (h is not None and h.parsed)
         function = location = None
@@ -159,27 +172,9 @@ class _Builder:
             if f is not None and f.lead is not None:
                 program = program_from_path(f.lead)[0] or program
         return LogRecord(
-            timestamp=timestamp, host=host,
-            service=service_for(program, logger, o.directory_service, facility, facility_services),
-            program=program, pid=pid, level=level, logger=logger, request_id=req, global_request_id=glob,
-            user_id=user, project_id=project, instance_uuid=self.instance, message="\n".join(msg),
-            traceback=traceback, raw="\n".join(self.raw), facility=facility, severity=severity,
-            parsed=parsed, truncated=truncated or self.cut, function=function, location=location,
-            source=o.source)
-
-
-    def _build_line(self, f: OsloLine, o: Origin) -> LogRecord:
-        text = self.msg[0]
-        function = location = None
-        if f.level == "DEBUG":
-            text, function, location = split_debug_suffix(text)
-        glob, req, user, project = parse_context(f.context)
-        program = o.program
-        if f.lead is not None:
-            program = program_from_path(f.lead)[0] or program
-        return LogRecord(f.timestamp, o.host, service_for(program, f.logger, o.directory_service), program,
-                         f.pid, f.level, f.logger, req, glob, user, project, self.instance, text, None,
-                         self.raw[0], None, None, True, False, function, location, o.source)
+            timestamp, host, service_for(program, logger, o.directory_service, facility, facility_services),
+            program, pid, level, logger, req, glob, user, project, self.instance, "\n".join(msg), traceback,
+            "\n".join(self.raw), facility, severity, parsed, truncated or self.cut, function, location, o.source)
 
 
 def _continues(b: _Builder, o: OsloLine) -> bool:
@@ -214,7 +209,8 @@ class Assembler:
              cut: bool = False, now: float | None = None) -> list[LogRecord]:
         """One line of an oslo.log file (or any text log). `raw` is the line as read, if it differs."""
         out: list[LogRecord] = []
-        raw = line if raw is None else raw
+        if raw is None:
+            raw = line
         src = self._sources.get(source_key) or self._new_source(source_key)
         o = parse_line(line, self.clock)
         if o is None:
@@ -225,10 +221,10 @@ class Assembler:
                 out.append(self._standalone(origin, None, [line], raw, cut))
             return out
         b = src.open.get(o.pid)
-        if b is not None and _continues(b, o):
+        if b is not None and o.context is None and _continues(b, o):
             self._continue(b, raw, cut, out, now, 1).add_trace(o.text, o.instance)
         else:
-            self._start(_Builder(src, origin or _NO_ORIGIN, None, o), raw, cut, out, now).start(o.text)
+            self._start(_Builder(src, origin or _NO_ORIGIN, None, o, raw, cut, o.text), b, out, now)
         return out
 
     def feed_message(self, msg: SyslogMessage, source_key: str = "", *, raw: str, cut: bool = False,
@@ -260,8 +256,7 @@ class Assembler:
             b = self._continue(b, raw, cut, out, now, len(lines))
             b.add_trace(o.text, o.instance)
         else:
-            b = self._start(_Builder(src, origin or _NO_ORIGIN, msg, o), raw, cut, out, now)
-            b.start(o.text)
+            b = self._start(_Builder(src, origin or _NO_ORIGIN, msg, o, raw, cut, o.text), b, out, now)
         for text in lines[1:]:
             t = parse_line(text, self.clock) if text[:1].isdigit() or text[:1].isupper() else None
             if t is not None and t.context is None and t.logger == o.logger:
@@ -295,63 +290,62 @@ class Assembler:
         src = self._sources[key] = _Source()
         return src
 
-    def _start(self, b: _Builder, raw: str, cut: bool, out: list[LogRecord], now: float | None) -> _Builder:
-        src, pid, stamp = b.owner, b.first.pid, b.first.stamp
-        old = src.open.get(pid)
+    def _start(self, b: _Builder, old: _Builder | None, out: list[LogRecord], now: float | None) -> _Builder:
+        """`b` begins; `old` is the open record of its pid, which it completes."""
+        src, first = b.owner, b.first
+        lru = self._lru
         if old is not None:
-            out.append(self._close(old))
-        if src.open and (b.first.context is not None or b.first.level not in _TRACE_LEVELS):
+            old.is_open = False
+            del lru[old]
+            out.append(old.build(False, self.facility_services))
+        opened = src.open
+        opened[first.pid] = b
+        if len(opened) > 1 and (first.context is not None or first.level not in _TRACE_LEVELS):
             # A record begins: other workers' records, stamped with another time, are complete. (An
             # orphan traceback line does not close them: that is how interleaved workers look.)
-            for other in [x for x in src.open.values() if x.first.stamp != stamp]:
+            for other in [x for x in opened.values() if x.first.stamp != first.stamp]:
                 out.append(self._close(other))
-        src.open[pid] = b
-        b.add_raw(raw, cut)
-        self._touch(b, now)
-        if len(self._lru) > self.max_open:
-            out.append(self._close(next(iter(self._lru))))
+        lru[b] = None
+        if now is not None:
+            b.arrived = now
+        src.last = self._last = b
+        if len(lru) > self.max_open:
+            out.append(self._close(next(iter(lru))))
         return b
 
     def _continue(self, b: _Builder, raw: str, cut: bool, out: list[LogRecord], now: float | None,
                   lines: int) -> _Builder:
         """Add `raw` to `b`; if `b` is full, emit it truncated and go on in a record with its header."""
-        if not b.fits(raw, lines):
-            nb = b.spawn()
-            src, pid = b.owner, b.first.pid if b.first is not None else None
-            b.is_open = False
-            del self._lru[b]
-            src.open[pid] = nb
-            out.append(b.build(True, self.facility_services))
-            b = nb
-        b.add_raw(raw, cut)
-        self._touch(b, now)
-        return b
-
-    def _touch(self, b: _Builder, now: float | None) -> None:
         lru = self._lru
-        if b in lru:
+        if b.fits(raw, lines):
             lru.move_to_end(b)
         else:
+            nb = b.spawn()
+            b.is_open = False
+            del lru[b]
+            b.owner.open[b.first.pid] = nb
+            out.append(b.build(True, self.facility_services))
+            b = nb
             lru[b] = None
+        b.add_raw(raw, cut)
         if now is not None:
             b.arrived = now
-        b.owner.last = b
-        self._last = b
+        b.owner.last = self._last = b
+        return b
 
     def _close(self, b: _Builder) -> LogRecord:
         b.is_open = False
         self._lru.pop(b, None)
-        src = b.owner
-        pid = b.first.pid if b.first is not None else None
-        if src.open.get(pid) is b:
-            del src.open[pid]
+        opened = b.owner.open
+        pid = b.first.pid
+        if opened.get(pid) is b:
+            del opened[pid]
         return b.build(False, self.facility_services)
 
     def _standalone(self, origin: Origin | None, header: SyslogMessage | None, lines: list[str], raw: str,
                     cut: bool) -> LogRecord:
         self._last = None
-        b = _Builder(_Source(), origin or _NO_ORIGIN, header, None)
-        b.add_raw(raw, cut)
+        b = _Builder(_Source(), origin or _NO_ORIGIN, header, None, raw, cut, None)
         for text in lines:
             b.add_text(text)
         b.is_open = False

@@ -22,7 +22,7 @@ from stackwatch.rsyslog.timestamps import Clock
 LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "AUDIT", "TRACE")
 _LEVEL_RE = "|".join(LEVELS)
 _FULL = re.compile(
-    r"((\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?) +"
+    r"((\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?) +"
     r"(?:(\d{1,10}) +)?(" + _LEVEL_RE + r") +([^\s\[\]]+)(?: |$)"
     r"(?:\[(?!instance: )([^\]]*)\](?: |$))?(?:\[instance: ([^\]]*)\](?: |$))?")
 _BARE = re.compile(r"(" + _LEVEL_RE + r") +([A-Za-z_][\w.\-]*)(?: |$)")
@@ -69,15 +69,21 @@ def parse_line(line: str, clock: Clock) -> OsloLine | None:
                 lead = line[:sp]
         if m is None:
             return _parse_bare(line)
-    stamp, date, time, frac, zone, pid, level, logger, context, instance = m.groups()
+    stamp, second, frac, zone, pid, level, logger, context, instance = m.groups()
+    timestamp = clock.seconds.get(second) if zone is None else None
+    if timestamp is not None:
+        if frac:
+            timestamp += float("0." + frac)
+    else:
+        timestamp = clock.iso(second, frac, zone)
     if context is None or context.startswith("req-") or is_context(context):
         text = line[m.end():]
         if instance is not None:
             instance = instance.strip() or None
     else:                                        # "[Errno 111] ..." is message text, not a context
-        context, instance, text = _rest(line, m.end(8) + 1)
-    return _make(OsloLine, (stamp, clock.iso(date, time, frac, zone), int(pid) if pid else None, level, logger,
-                            context, instance, text, lead, False))
+        context, instance, text = _rest(line, m.end(7) + 1)
+    return _make(OsloLine, (stamp, timestamp, int(pid) if pid else None, level, logger, context, instance,
+                            text, lead, False))
 
 
 def _parse_bare(line: str) -> OsloLine | None:

@@ -15,7 +15,7 @@ from stackwatch.rsyslog.timestamps import Clock
 
 _PRI = re.compile(r"<(\d{1,3})>")
 _RFC5424 = re.compile(r"1 (\S+) (\S+) (\S+) (\S+) (\S+) ?")
-_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?(?: +|$)")
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?(?: +|$)")
 _BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?: +|$)")
 _HOST = re.compile(r"([^\s\[\]]+)(?: +|$)")
 _TAG = re.compile(r"([^\s\[\]:]{1,128})(?:\[([^\]\s]{0,32})\])?:(?: |$)")
@@ -104,7 +104,7 @@ def parse_message(line: str, *, clock: Clock, now: float | None = None, peer_hos
     else:
         m = _RFC3339.match(line, pos)
         if m:
-            timestamp = clock.iso(m.group(1), m.group(2), m.group(3), m.group(4))
+            timestamp = clock.iso(m.group(1), m.group(2), m.group(3))
             pos = m.end()
         elif not has_pri:
             return SyslogMessage(body=line, parsed=False)
@@ -131,7 +131,7 @@ def _rfc5424(line: str, m: re.Match, facility: int | None, severity: int | None,
     if stamp != "-":
         t = _RFC3339.match(stamp + " ")
         if t:
-            timestamp = clock.iso(t.group(1), t.group(2), t.group(3), t.group(4))
+            timestamp = clock.iso(t.group(1), t.group(2), t.group(3))
     sd, pos = _structured_data(line, m.end())
     if line.startswith(" ", pos):
         pos += 1

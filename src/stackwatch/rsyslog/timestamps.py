@@ -30,70 +30,77 @@ def offset_seconds(zone: str) -> int | None:
 
 
 class Clock:
-    """Converts broken-down local times to epoch seconds for one zone, caching per minute.
+    """Converts broken-down local times to epoch seconds for one zone, caching per second.
 
-    A log stream repeats the same minute thousands of times, so the calendar work is done once per
-    minute and each line costs a dict lookup plus the seconds.
+    A log stream repeats the same second many times, so the calendar work is done once per second
+    and each line costs a dict lookup plus its fraction. `seconds` is that cache, keyed by the
+    'YYYY-MM-DD HH:MM:SS' text; the oslo.log parser reads it directly on its hot path.
     """
 
-    __slots__ = ("tz", "_minutes")
+    __slots__ = ("tz", "seconds", "_bsd")
 
     def __init__(self, tz: tzinfo | None = None):
         self.tz = tz
-        self._minutes: dict[object, float | None] = {}
+        self.seconds: dict[str, float] = {}
+        self._bsd: dict[tuple, float | None] = {}
 
-    def _minute(self, key: object, y: int, mo: int, d: int, h: int, mi: int) -> float | None:
-        if len(self._minutes) >= _CACHE_MAX:
-            self._minutes.clear()
+    def _epoch(self, y: int, mo: int, d: int, h: int, mi: int, s: int) -> float | None:
+        if s > 60:
+            return None
         try:
             if self.tz is None:
                 datetime(y, mo, d, h, mi)                  # validates the fields
-                base: float | None = float(calendar.timegm((y, mo, d, h, mi, 0)))
-            else:
-                base = datetime(y, mo, d, h, mi, tzinfo=self.tz).timestamp()
+                return float(calendar.timegm((y, mo, d, h, mi, s)))
+            return datetime(y, mo, d, h, mi, tzinfo=self.tz).timestamp() + s
         except (ValueError, OverflowError):
-            base = None
-        self._minutes[key] = base
-        return base
-
-    def iso(self, date: str, time: str, frac: str | None, zone: str | None = None) -> float | None:
-        """'2017-05-16', '00:00:01', '551' (and an optional zone) -> epoch seconds, or None if invalid."""
-        key = date + time[:5]
-        base = self._minutes.get(key, False)
-        if base is False:
-            try:
-                base = self._minute(key, int(date[:4]), int(date[5:7]), int(date[8:10]),
-                                    int(time[:2]), int(time[3:5]))
-            except ValueError:
-                base = None
-        sec = int(time[6:8])
-        if base is None or sec > 60:
             return None
-        ts = base + sec + _frac(frac)
+
+    def local(self, second: str) -> float | None:
+        """'2017-05-16 00:00:01' (or with a 'T') in this clock's zone -> epoch seconds; None if invalid."""
+        hit = self.seconds.get(second)
+        if hit is None:
+            try:
+                hit = self._epoch(int(second[:4]), int(second[5:7]), int(second[8:10]), int(second[11:13]),
+                                  int(second[14:16]), int(second[17:19]))
+            except ValueError:
+                return None
+            if hit is None:
+                return None
+            if len(self.seconds) >= _CACHE_MAX:
+                self.seconds.clear()
+            self.seconds[second] = hit
+        return hit
+
+    def iso(self, second: str, frac: str | None, zone: str | None = None) -> float | None:
+        """'2017-05-16 00:00:01', '551', optional zone ('Z', '+02:00') -> epoch seconds, or None."""
         if zone:
             off = offset_seconds(zone)
             if off is None:
                 return None
-            if self.tz is None:
-                return ts - off
-            # base was computed in self.tz; redo it in the stated offset.
-            naive = datetime(int(date[:4]), int(date[5:7]), int(date[8:10]), int(time[:2]), int(time[3:5]))
-            return naive.replace(tzinfo=timezone(timedelta(seconds=off))).timestamp() + sec + _frac(frac)
-        return ts
+            try:
+                naive = datetime(int(second[:4]), int(second[5:7]), int(second[8:10]), int(second[11:13]),
+                                 int(second[14:16]), min(int(second[17:19]), 59))
+            except ValueError:
+                return None
+            return naive.replace(tzinfo=timezone(timedelta(seconds=off))).timestamp() + _frac(frac)
+        base = self.local(second)
+        return None if base is None else base + _frac(frac)
 
     def bsd(self, year: int, month: str, day: int, time: str, frac: str | None) -> float | None:
         """RFC 3164 'Mmm dd hh:mm:ss' with the year supplied -> epoch seconds, or None if invalid."""
-        mo = MONTHS.get(month)
-        if mo is None:
-            return None
-        key = (year, mo, day, time[:5])
-        base = self._minutes.get(key, False)
+        key = (year, month, day, time)
+        base = self._bsd.get(key, False)
         if base is False:
-            base = self._minute(key, year, mo, day, int(time[:2]), int(time[3:5]))
-        sec = int(time[6:8])
-        if base is None or sec > 60:
-            return None
-        return base + sec + _frac(frac)
+            mo = MONTHS.get(month)
+            try:
+                base = None if mo is None else self._epoch(year, mo, day, int(time[:2]), int(time[3:5]),
+                                                           int(time[6:8]))
+            except ValueError:
+                base = None
+            if len(self._bsd) >= _CACHE_MAX:
+                self._bsd.clear()
+            self._bsd[key] = base
+        return None if base is None else base + _frac(frac)
 
     def year_for(self, month: str, now: float | None) -> int:
         """The year of an RFC 3164 date: the one that puts it at most ~a month after `now`.

@@ -67,6 +67,7 @@ class Event:
     severity: str = ""
     request_id: str | None = None
     instance_uuid: str | None = None
+    global_request_id: str | None = None
     fields: Mapping[str, object] = field(default_factory=dict)
     raw: str = ""
     id: int | None = None
@@ -90,6 +91,25 @@ class CheckStore(Protocol):
 
 
 class EventStore(Protocol):
-    def add(self, events: Iterable[Event]) -> int: ...
+    """Log records and notifications. Every backend gives the same answers (tests/store/test_events_contract.py)."""
+
+    def add(self, events: Iterable[Event]) -> int:
+        """Store durably (committed / refreshed-and-acknowledged) before returning the count."""
+
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
-               filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]: ...
+               filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]:
+        """Newest first. `text`: every word must appear (words are whole tokens; ids such as
+        req-... and UUIDs are single tokens). `filters`: exact matches on EVENT_FILTERS columns."""
+
+    def trace(self, ident: str, start: float | None = None, end: float | None = None,
+              limit: int = 10000) -> list[Event]:
+        """Every event that names `ident` (instance_uuid, request_id or global_request_id equal to it,
+        or the message containing it as a token), oldest first."""
+
+    def count(self) -> int: ...
+
+    def enforce_retention(self, now: float, retention: float) -> int: ...
+
+
+EVENT_FILTERS = ("host", "service", "program", "severity", "request_id", "global_request_id", "instance_uuid",
+                 "kind")

@@ -1,8 +1,8 @@
 """Events (log records, notifications) in SQLite with an FTS5 index on the message.
 
-The shape matches what the logs and notifications issues need: ids that are searched exactly
-(request_id, instance_uuid) are columns with indexes; the text is in the FTS5 index; everything parsed
-is kept as JSON and the input as received in `raw`.
+Ids that are searched exactly (request_id, global_request_id, instance_uuid) are indexed columns; the text
+is in the FTS5 index (tokens keep '-', '_' and '.', so a UUID or req-... id is one token); everything parsed
+is kept as JSON in `fields` and the input as received in `raw`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Iterable, Mapping
 
-from stackwatch.store.interfaces import Event
+from stackwatch.store.interfaces import EVENT_FILTERS, Event
 from stackwatch.store.sqlite.database import Database
 
-_COLUMNS = ("host", "service", "program", "severity", "request_id", "instance_uuid", "kind")
+_SELECT = ("SELECT e.id, e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, "
+           "e.global_request_id, e.instance_uuid, e.message, e.fields, e.raw FROM events e")
 
 
 class SqliteEventStore:
@@ -21,38 +22,75 @@ class SqliteEventStore:
         self.db = db
 
     def add(self, events: Iterable[Event]) -> int:
-        rows = [(e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, e.instance_uuid,
-                 e.message, json.dumps(dict(e.fields), default=str), e.raw) for e in events]
+        rows = [(e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, e.global_request_id,
+                 e.instance_uuid, e.message, json.dumps(dict(e.fields), default=str), e.raw) for e in events]
         with self.db.write() as conn:
             conn.executemany("INSERT INTO events (ts, kind, host, service, program, severity, request_id, "
-                             "instance_uuid, message, fields, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                             "global_request_id, instance_uuid, message, fields, raw) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
                filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]:
-        """Newest first. `text` is matched as FTS5 phrases (each word quoted, so ids search literally)."""
         where, args = [], []
-        sql = ("SELECT e.id, e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, "
-               "e.instance_uuid, e.message, e.fields, e.raw FROM events e")
-        if text:
+        sql = _SELECT
+        if text and text.strip():
             sql += " JOIN events_fts f ON f.rowid = e.id"
             where.append("events_fts MATCH ?")
-            args.append(" ".join('"' + word.replace('"', '""') + '"' for word in text.split()))
-        if start is not None:
-            where.append("e.ts >= ?")
-            args.append(start)
-        if end is not None:
-            where.append("e.ts <= ?")
-            args.append(end)
+            args.append(_fts_query(text))
+        _time_filters(where, args, start, end)
         for key, value in (filters or {}).items():
-            if key not in _COLUMNS:
-                raise ValueError(f"cannot filter events on {key!r}; use one of {', '.join(_COLUMNS)}")
+            if key not in EVENT_FILTERS:
+                raise ValueError(f"cannot filter events on {key!r}; use one of {', '.join(EVENT_FILTERS)}")
             where.append(f"e.{key} = ?")
             args.append(value)
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY e.ts DESC, e.id DESC LIMIT ?"
         args.append(limit)
-        return [Event(ts, kind, msg, host, service, program, sev, rid, iid, json.loads(fields), raw, id=eid)
-                for eid, ts, kind, host, service, program, sev, rid, iid, msg, fields, raw
-                in self.db.read().execute(sql, args)]
+        return [_event(row) for row in self.db.read().execute(sql, args)]
+
+    def trace(self, ident: str, start: float | None = None, end: float | None = None,
+              limit: int = 10000) -> list[Event]:
+        ident = ident.strip()
+        if not ident:
+            return []
+        time_where: list[str] = []
+        time_args: list = []
+        _time_filters(time_where, time_args, start, end)
+        extra = "".join(f" AND {w}" for w in time_where)
+        branches = [f"SELECT id FROM events e WHERE e.{col} = ?{extra}"
+                    for col in ("instance_uuid", "request_id", "global_request_id")]
+        branches.append(f"SELECT e.id FROM events_fts f JOIN events e ON e.id = f.rowid "
+                        f"WHERE events_fts MATCH ?{extra}")
+        args: list = []
+        for value in (ident, ident, ident, _fts_query(ident)):
+            args.extend([value, *time_args])
+        sql = (f"{_SELECT} WHERE e.id IN ({' UNION '.join(branches)}) ORDER BY e.ts, e.id LIMIT ?")
+        return [_event(row) for row in self.db.read().execute(sql, [*args, limit])]
+
+    def count(self) -> int:
+        return self.db.read().execute("SELECT count(*) FROM events").fetchone()[0]
+
+    def enforce_retention(self, now: float, retention: float) -> int:
+        with self.db.write() as conn:
+            return conn.execute("DELETE FROM events WHERE ts < ?", (now - retention,)).rowcount
+
+
+def _fts_query(text: str) -> str:
+    """Each whitespace-separated word as a quoted FTS5 phrase: ids and punctuation search literally."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+
+
+def _time_filters(where: list, args: list, start: float | None, end: float | None) -> None:
+    if start is not None:
+        where.append("e.ts >= ?")
+        args.append(start)
+    if end is not None:
+        where.append("e.ts <= ?")
+        args.append(end)
+
+
+def _event(row) -> Event:
+    eid, ts, kind, host, service, program, sev, rid, grid, iid, msg, fields, raw = row
+    return Event(ts, kind, msg, host, service, program, sev, rid, iid, grid, json.loads(fields), raw, id=eid)

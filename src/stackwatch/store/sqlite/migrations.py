@@ -65,13 +65,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             service TEXT NOT NULL DEFAULT '',
             program TEXT NOT NULL DEFAULT '',
             severity TEXT NOT NULL DEFAULT '',
-            request_id TEXT, instance_uuid TEXT,
+            request_id TEXT, global_request_id TEXT, instance_uuid TEXT,
             message TEXT NOT NULL DEFAULT '',
             fields TEXT NOT NULL DEFAULT '{}', -- the parsed fields as JSON
             raw TEXT NOT NULL DEFAULT ''       -- the input exactly as received
         );
         CREATE INDEX events_by_ts ON events (ts);
         CREATE INDEX events_by_request ON events (request_id) WHERE request_id IS NOT NULL;
+        CREATE INDEX events_by_global_request ON events (global_request_id) WHERE global_request_id IS NOT NULL;
         CREATE INDEX events_by_instance ON events (instance_uuid) WHERE instance_uuid IS NOT NULL;
         CREATE VIRTUAL TABLE events_fts USING fts5(
             message, content='events', content_rowid='id', tokenize='unicode61 tokenchars ''-_.'''
