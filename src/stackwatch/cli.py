@@ -114,3 +114,6 @@ def status(config, host: str | None) -> None:
         click.echo(f"{c.state.name:<9} {c.host:<20} {c.check:<28} {int(now - c.timestamp):>5}s ago  {c.summary}")
     store.close()
     sys.exit(int(worst(c.state for c in rows)) if rows else 3)
+
+
+from stackwatch import cli_logs  # noqa: E402,F401  (registers the logs, trace and rsyslog-config commands)

@@ -11,12 +11,15 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
 from stackwatch.config_reader import Reader
 from stackwatch.inventory import DEFAULT_ROLE_PROCESSES, Host, Inventory, Role
+
+if TYPE_CHECKING:
+    from stackwatch.alerting.logwatch import LogMatch
 
 
 class ConfigError(Exception):
@@ -80,7 +83,8 @@ class CollectorSpec:
 
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
-    """An alert rule, either on a metric (`metric`, `op`, `threshold`) or on check states (`check`)."""
+    """An alert rule on a metric (`metric`, `op`, `threshold`), on check states (`check`), or on log
+    records (`log`: at least `min_count` matching records within `window`)."""
 
     name: str
     severity: str
@@ -93,6 +97,9 @@ class RuleSpec:
     state: str = "CRITICAL"
     summary: str = ""
     labels: tuple[tuple[str, str], ...] = ()
+    log: LogMatch | None = None       # a log pattern rule: matches counted over `window`
+    window: float = 300.0
+    min_count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,54 @@ class AlertingConfig:
     evaluation_interval: float = 15.0
     staleness: float = 300.0
     rules: tuple[RuleSpec, ...] = ()
+
+
+DEFAULT_FACILITIES = {"nova": "local0", "glance": "local1", "cinder": "local2", "keystone": "local3",
+                      "neutron": "local4", "swift": "local5"}
+FACILITY_CODES = {f"local{i}": 16 + i for i in range(8)}
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    cert_file: str | None = None
+    key_file: str | None = None
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ElasticsearchConfig:
+    hosts: tuple[str, ...]
+    index_prefix: str = "stackwatch-events"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogsConfig:
+    """Centralized logs: where they are received and stored, and the rsyslog layout generated for hosts."""
+
+    backend: str = "sqlite"
+    elasticsearch: ElasticsearchConfig | None = None
+    retention: float = 30 * 86400
+    timezone: str = "UTC"
+    facilities: tuple[tuple[str, str], ...] = tuple(DEFAULT_FACILITIES.items())
+    tcp: tuple[str, int] | None = None
+    udp: tuple[str, int] | None = None
+    relp: tuple[str, int] | None = None
+    tls_listen: tuple[str, int] | None = None
+    tls: TlsConfig | None = None
+    files: tuple[str, ...] = ()
+    start_at: str = "end"
+    forward_target: tuple[str, int] | None = None
+    forward_protocol: str = "tcp"
+    forward_tls: TlsConfig | None = None
+    central_port: int = 514
+    central_dir: str = "/var/log/rsyslog"
+
+    def facility_services(self) -> dict[int, str]:
+        """Facility code -> service, for records whose program does not name one."""
+        return {FACILITY_CODES[f]: svc for svc, f in self.facilities}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +169,7 @@ class Config:
     checks: tuple[CheckSpec, ...]
     collectors: tuple[CollectorSpec, ...]
     alerting: AlertingConfig
+    logs: LogsConfig = LogsConfig()
 
     @property
     def database_path(self) -> Path:
@@ -130,7 +186,7 @@ class Config:
 
 
 _TOP_KEYS = ("data_dir", "hostname", "web", "storage", "metrics", "inventory", "checks", "collectors",
-             "alerting")
+             "alerting", "logs")
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
@@ -166,11 +222,12 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     collectors = _build_collectors(r, r.list(top.get("collectors"), "collectors"))
     alerting = _build_alerting(r, r.mapping(top.get("alerting"), "alerting",
                                             ("evaluation_interval", "staleness", "rules")), checks)
+    logs = _build_logs(r, r.mapping(top.get("logs"), "logs", _LOGS_KEYS))
     if r.problems:
         raise ConfigError(path, r.problems)
     return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
                   hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
-                  checks=checks, collectors=collectors, alerting=alerting)
+                  checks=checks, collectors=collectors, alerting=alerting, logs=logs)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:
@@ -347,14 +404,14 @@ def _build_alerting(r: Reader, m: dict, checks: tuple[CheckSpec, ...]) -> Alerti
     for i, rule in enumerate(r.list(m.get("rules"), "alerting.rules")):
         path = f"alerting.rules[{i}]"
         rm = r.mapping(rule, path, ("name", "severity", "for", "metric", "match", "op", "threshold", "check",
-                                    "state", "summary", "labels"))
+                                    "state", "summary", "labels", "log", "window", "count"))
         name = r.str(rm, "name", path)
         if name in seen:
             r.problem(f"{path}.name", f"duplicate rule {name!r}")
         seen.add(name)
-        metric, check = rm.get("metric"), rm.get("check")
-        if (metric is None) == (check is None):
-            r.problem(path, "give exactly one of metric or check")
+        metric, check, log = rm.get("metric"), rm.get("check"), rm.get("log")
+        if sum(x is not None for x in (metric, check, log)) != 1:
+            r.problem(path, "give exactly one of metric, check or log")
         matchers = r.mapping(rm.get("match"), f"{path}.match")
         labels = r.mapping(rm.get("labels"), f"{path}.labels")
         state = r.choice(rm, "state", path, ("CRITICAL", "WARNING", "UNKNOWN"), "CRITICAL")
@@ -370,6 +427,106 @@ def _build_alerting(r: Reader, m: dict, checks: tuple[CheckSpec, ...]) -> Alerti
             state=state,
             summary=r.str(rm, "summary", path, ""),
             labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+            log=None if log is None else _build_log_match(r, r.mapping(log, f"{path}.log", (
+                "pattern", "level", "service", "program", "group_by")), f"{path}.log"),
+            window=r.duration(rm, "window", path, "5m"),
+            min_count=int(r.number(rm, "count", path, 1, 1)),
         ))
     return AlertingConfig(r.duration(m, "evaluation_interval", "alerting", "15s"),
                           r.duration(m, "staleness", "alerting", "5m"), tuple(rules))
+
+
+def _build_log_match(r: Reader, m: dict, path: str):
+    import re
+
+    from stackwatch.alerting.logwatch import LogMatch
+
+    pattern = r.str(m, "pattern", path, None)
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            r.problem(f"{path}.pattern", f"bad regular expression: {exc}")
+            pattern = None
+    def words(key: str) -> tuple[str, ...]:
+        value = m.get(key)
+        return (str(value),) if isinstance(value, str) else r.str_list(m, key, path)
+    group_by = words("group_by") if "group_by" in m else ("host", "service")
+    for g in group_by:
+        if g not in ("host", "service", "program", "level", "instance_uuid"):
+            r.problem(f"{path}.group_by", f"cannot group by {g!r}", "use host, service, program, level, instance_uuid")
+    return LogMatch(pattern, tuple(x.upper() for x in words("level")), words("service"), words("program"), group_by)
+
+
+_LOGS_KEYS = ("backend", "elasticsearch", "retention", "timezone", "facilities", "receive", "files", "start_at",
+              "forward", "central")
+
+
+def _listen_or_none(r: Reader, m: dict, key: str, path: str) -> tuple[str, int] | None:
+    value = m.get(key)
+    if value is None:
+        return None
+    return parse_listen(str(value), r, f"{path}.{key}")
+
+
+def _build_tls(r: Reader, raw, path: str) -> TlsConfig | None:
+    if raw is None:
+        return None
+    m = r.mapping(raw, path, ("cert_file", "key_file", "ca_file"))
+    return TlsConfig(r.str(m, "cert_file", path, None), r.str(m, "key_file", path, None), r.str(m, "ca_file", path, None))
+
+
+def _build_logs(r: Reader, m: dict) -> LogsConfig:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    backend = r.choice(m, "backend", "logs", ("sqlite", "elasticsearch"), "sqlite")
+    es = None
+    if backend == "elasticsearch" or m.get("elasticsearch") is not None:
+        em = r.mapping(m.get("elasticsearch"), "logs.elasticsearch", ("hosts", "index_prefix", "username",
+                                                                       "password", "ca_file"))
+        hosts = r.str_list(em, "hosts", "logs.elasticsearch")
+        if backend == "elasticsearch" and not hosts:
+            r.problem("logs.elasticsearch.hosts", "required with backend: elasticsearch",
+                      "e.g. [http://127.0.0.1:9200]")
+        es = ElasticsearchConfig(hosts, r.str(em, "index_prefix", "logs.elasticsearch", "stackwatch-events"),
+                                 r.str(em, "username", "logs.elasticsearch", None),
+                                 r.secret(em, "password", "logs.elasticsearch", required=False),
+                                 r.str(em, "ca_file", "logs.elasticsearch", None))
+    tz = r.str(m, "timezone", "logs", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.problem("logs.timezone", f"unknown time zone {tz!r}", "e.g. UTC or Europe/Paris")
+    facilities = dict(DEFAULT_FACILITIES)
+    for svc, fac in r.mapping(m.get("facilities"), "logs.facilities").items():
+        if fac not in FACILITY_CODES:
+            r.problem(f"logs.facilities.{svc}", f"{fac!r} is not a local facility", "use local0 ... local7")
+            continue
+        facilities[str(svc)] = str(fac)
+    rv = r.mapping(m.get("receive"), "logs.receive", ("tcp", "udp", "relp", "tls"))
+    tls_listen, tls = None, None
+    if rv.get("tls") is not None:
+        tm = r.mapping(rv.get("tls"), "logs.receive.tls", ("listen", "cert_file", "key_file", "ca_file"))
+        tls_listen = _listen_or_none(r, tm, "listen", "logs.receive.tls")
+        tls = TlsConfig(r.str(tm, "cert_file", "logs.receive.tls", None), r.str(tm, "key_file", "logs.receive.tls", None),
+                        r.str(tm, "ca_file", "logs.receive.tls", None))
+        if tls_listen and not (tls.cert_file and tls.key_file):
+            r.problem("logs.receive.tls", "cert_file and key_file are required to listen with TLS")
+    files = []
+    for i, f in enumerate(r.list(m.get("files"), "logs.files")):
+        fm = r.mapping(f if isinstance(f, dict) else {"path": f}, f"logs.files[{i}]", ("path",))
+        files.append(r.str(fm, "path", f"logs.files[{i}]"))
+    fw = r.mapping(m.get("forward"), "logs.forward", ("target", "protocol", "tls"))
+    central = r.mapping(m.get("central"), "logs.central", ("port", "directory"))
+    return LogsConfig(
+        backend=backend, elasticsearch=es, retention=r.duration(m, "retention", "logs", "30d"), timezone=tz,
+        facilities=tuple(sorted(facilities.items())),
+        tcp=_listen_or_none(r, rv, "tcp", "logs.receive"), udp=_listen_or_none(r, rv, "udp", "logs.receive"),
+        relp=_listen_or_none(r, rv, "relp", "logs.receive"), tls_listen=tls_listen, tls=tls,
+        files=tuple(files), start_at=r.choice(m, "start_at", "logs", ("end", "beginning"), "end"),
+        forward_target=_listen_or_none(r, fw, "target", "logs.forward"),
+        forward_protocol=r.choice(fw, "protocol", "logs.forward", ("tcp", "relp"), "tcp"),
+        forward_tls=_build_tls(r, fw.get("tls"), "logs.forward.tls"),
+        central_port=int(r.number(central, "port", "logs.central", 514, 1)),
+        central_dir=r.str(central, "directory", "logs.central", "/var/log/rsyslog"),
+    )

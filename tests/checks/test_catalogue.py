@@ -10,6 +10,7 @@ import pytest
 
 from stackwatch.checks import BUILTIN, CHECKS, get_check, names
 from stackwatch.checks.base import CheckPlugin
+from stackwatch.checks.options import Options, fields
 
 
 def test_names_are_the_builtins():
@@ -22,8 +23,11 @@ def test_each_builtin_registers_under_its_name(name):
     assert CHECKS.get(name) is plugin
     assert issubclass(plugin, CheckPlugin) and plugin.name == name
     assert plugin.__module__ == BUILTIN[name]
-    plugin.Options()  # every option has a default
-    assert plugin.Options.__dataclass_params__.frozen
+    options = plugin.Options()  # every option has a default
+    assert issubclass(plugin.Options, Options)
+    first = fields(plugin.Options)[0].name
+    with pytest.raises(AttributeError):  # frozen
+        setattr(options, first, getattr(options, first))
 
 
 def test_unknown_check_names_the_known_ones():
@@ -36,4 +40,5 @@ def test_get_check_imports_only_that_module():
     code = ("import sys; from stackwatch.checks import get_check; get_check('load'); "
             "print(sorted(m for m in sys.modules if m.startswith('stackwatch.checks.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert ast.literal_eval(out) == ["stackwatch.checks.base", "stackwatch.checks.core", "stackwatch.checks.load"]
+    assert ast.literal_eval(out) == ["stackwatch.checks.base", "stackwatch.checks.core", "stackwatch.checks.load",
+                                     "stackwatch.checks.options"]

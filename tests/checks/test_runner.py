@@ -3,6 +3,7 @@ exit 0/1/2/3, and UNKNOWN (3), never 2, for anything that is not a verdict on th
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -119,3 +120,15 @@ def test_only_the_needed_check_is_imported():
     assert "stackwatch.checks.disk" in loaded
     for absent in ("stackwatch.checks.procs", "stackwatch.checks.cpu", "psutil", "nagiosplugin", "stackwatch.config"):
         assert f"'{absent}'" not in loaded
+
+
+def test_the_runner_path_stays_import_light():
+    # each of these cost stackwatch-check milliseconds per run (dataclasses pulls in inspect, model
+    # builds dataclasses); keep them off the path of a check run
+    code = ("import sys; from stackwatch.checks.runner import main; rc = main(['disk', '-w', '0%', '-c', '0%']); "
+            "print(sorted(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    status, loaded = out.splitlines()
+    assert status.startswith("DISK OK")
+    heavy = {"dataclasses", "inspect", "typing", "logging", "json", "stackwatch.model", "importlib.metadata"}
+    assert heavy & set(ast.literal_eval(loaded)) == set()

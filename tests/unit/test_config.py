@@ -74,7 +74,7 @@ def test_secret_from_env_and_file(tmp_path):
     ({"checks": {"host": [{"type": "nosuch"}]}}, "checks.host[0].type: unknown check 'nosuch'"),
     ({"collectors": [{"type": "nosuch"}]}, "collectors[0].type: unknown collector 'nosuch'"),
     ({"metrics": {"rollups": [{"step": "1h"}, {"step": "5m"}]}}, "metrics.rollups[1].step: rollup steps must grow"),
-    ({"alerting": {"rules": [{"name": "r"}]}}, "alerting.rules[0]: give exactly one of metric or check"),
+    ({"alerting": {"rules": [{"name": "r"}]}}, "alerting.rules[0]: give exactly one of metric, check or log"),
     ({"alerting": {"rules": [{"name": "r", "metric": "m", "op": "=>"}]}}, "alerting.rules[0].op: '=>' is not one of"),
     ({"web": {"listen": "8080"}}, "web.listen: bad listen address '8080'"),
     ({"checks": {"host": [{"type": "disk", "options": {"warning": "lots"}}]}}, "checks.host[0].options.warning"),

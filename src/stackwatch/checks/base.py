@@ -1,6 +1,6 @@
 """The shape of a check plugin: options in, metrics probed from the system, an outcome judged.
 
-A plugin class has a `name`, a status-line `label` ("DISK"), a frozen `Options` dataclass (see
+A plugin class has a `name`, a status-line `label` ("DISK"), a frozen `Options` class (see
 `checks.options`), `probe()` that reads the system (nagiosplugin's Resource) and a pure
 `evaluate(metrics)`. `run()` does both and never raises: a failing probe is UNKNOWN.
 """

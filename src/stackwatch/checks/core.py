@@ -4,14 +4,19 @@ It follows nagiosplugin's design (a Resource yields Metrics, a Context judges ea
 Result, a Summary turns Results into the status line) in a form that is cheap to import, because
 `stackwatch-check` is started as a fresh process for every check run.
 
-Pure: stdlib only (plus `stackwatch.model`); no I/O, no clock.
+Pure: stdlib only (plus `stackwatch.states`, and `stackwatch.model` when an outcome becomes a
+CheckResult); no I/O, no clock.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 
-from stackwatch.model import CheckResult, Perfdata, State, worst
+from stackwatch.states import Perfdata, State, worst
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from stackwatch.model import CheckResult
 
 _INF = float("inf")
 
@@ -234,6 +239,8 @@ class CheckOutcome(namedtuple("CheckOutcome", "state summary perfdata details"))
         return line
 
     def to_result(self, host: str, check: str, timestamp: float, duration: float = 0.0) -> CheckResult:
+        from stackwatch.model import CheckResult  # its dataclasses are not needed to run a check
+
         return CheckResult(host, check, self.state, self.summary, timestamp, self.perfdata, duration)
 
 

@@ -9,11 +9,11 @@ sleeping. Perfdata gives busy and the user, system, iowait and steal shares.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from stackwatch.checks import CHECKS, linux
 from stackwatch.checks.base import CheckPlugin
 from stackwatch.checks.core import CheckOutcome, Metric, Range, ScalarContext, Summary, evaluate
+from stackwatch.checks.options import Options, option
 
 MODES = ("user", "system", "iowait", "steal")
 
@@ -31,17 +31,16 @@ def parse_sample(text: str | float) -> float:
     return seconds
 
 
-@dataclass(frozen=True)
-class CpuOptions:
+class CpuOptions(Options):
     """Options of the cpu check."""
 
-    warning: str = field(default="80", metadata={
-        "flags": ("-w", "--warning"), "parse": Range.parse, "help": "WARNING range for the busy percentage"})
-    critical: str = field(default="90", metadata={
-        "flags": ("-c", "--critical"), "parse": Range.parse, "help": "CRITICAL range for the busy percentage"})
-    sample: str = field(default="0.5s", metadata={
-        "flags": ("-s", "--sample"), "parse": parse_sample, "metavar": "DURATION",
-        "help": "how long to measure on the first run (e.g. 0.5s, 2s)"})
+    warning: str = option(
+        "80", flags=("-w", "--warning"), parse=Range.parse, help="WARNING range for the busy percentage")
+    critical: str = option(
+        "90", flags=("-c", "--critical"), parse=Range.parse, help="CRITICAL range for the busy percentage")
+    sample: str = option(
+        "0.5s", flags=("-s", "--sample"), parse=parse_sample, metavar="DURATION",
+        help="how long to measure on the first run (e.g. 0.5s, 2s)")
 
 
 def shares(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:

@@ -10,13 +10,13 @@ limits expressed as used MB, max the filesystem size, like check_disk.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from stackwatch.checks import CHECKS
 from stackwatch.checks.base import CheckPlugin
 from stackwatch.checks.core import CheckOutcome, Context, Metric, Result, Summary, evaluate
+from stackwatch.checks.options import Options, option
 from stackwatch.checks.units import MIB, FreeThreshold, format_mib
-from stackwatch.model import Perfdata, State
+from stackwatch.states import Perfdata, State
 
 
 def _inode_threshold(text: str) -> FreeThreshold:
@@ -25,23 +25,22 @@ def _inode_threshold(text: str) -> FreeThreshold:
     return FreeThreshold.parse(spec if spec.endswith("%") else spec + "%")
 
 
-@dataclass(frozen=True)
-class DiskOptions:
+class DiskOptions(Options):
     """Options of the disk check."""
 
-    path: str = field(default="/", metadata={"flags": ("-p", "--path"), "help": "a path on the filesystem to check"})
-    warning: str = field(default="20%", metadata={
-        "flags": ("-w", "--warning"), "parse": FreeThreshold.parse,
-        "help": "WARNING when free space is at or below this: a percentage (20%) or an amount (500MB, 2G; MB if no unit)"})
-    critical: str = field(default="10%", metadata={
-        "flags": ("-c", "--critical"), "parse": FreeThreshold.parse,
-        "help": "CRITICAL when free space is at or below this: a percentage (10%) or an amount (200MB, 1G)"})
-    inode_warning: str | None = field(default=None, metadata={
-        "flags": ("-W", "--inode-warning"), "parse": _inode_threshold,
-        "help": "WARNING when free inodes are at or below this percentage"})
-    inode_critical: str | None = field(default=None, metadata={
-        "flags": ("-K", "--inode-critical"), "parse": _inode_threshold,
-        "help": "CRITICAL when free inodes are at or below this percentage"})
+    path: str = option("/", flags=("-p", "--path"), help="a path on the filesystem to check")
+    warning: str = option(
+        "20%", flags=("-w", "--warning"), parse=FreeThreshold.parse,
+        help="WARNING when free space is at or below this: a percentage (20%) or an amount (500MB, 2G; MB if no unit)")
+    critical: str = option(
+        "10%", flags=("-c", "--critical"), parse=FreeThreshold.parse,
+        help="CRITICAL when free space is at or below this: a percentage (10%) or an amount (200MB, 1G)")
+    inode_warning: str | None = option(
+        None, flags=("-W", "--inode-warning"), parse=_inode_threshold,
+        help="WARNING when free inodes are at or below this percentage")
+    inode_critical: str | None = option(
+        None, flags=("-K", "--inode-critical"), parse=_inode_threshold,
+        help="CRITICAL when free inodes are at or below this percentage")
 
 
 class FreeContext(Context):

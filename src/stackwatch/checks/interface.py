@@ -10,27 +10,25 @@ a link that is down while administratively up -- a pulled cable -- is).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from stackwatch.checks import CHECKS, linux
 from stackwatch.checks.base import CheckPlugin
 from stackwatch.checks.core import CheckOutcome, Context, Metric, Result, evaluate
-from stackwatch.model import Perfdata, State
+from stackwatch.checks.options import Options, option
+from stackwatch.states import Perfdata, State
 
 UP, DOWN, MISSING = 1, 0, -1
 _WORDS = {UP: "UP", DOWN: "DOWN", MISSING: "missing"}
 
 
-@dataclass(frozen=True)
-class InterfaceOptions:
+class InterfaceOptions(Options):
     """Options of the interface check."""
 
-    interface: str | None = field(default=None, metadata={
-        "flags": ("-i", "--interface"), "metavar": "NAME[,NAME...]",
-        "help": "the interfaces to check (default: every non-loopback interface that is administratively up)"})
-    expect: str = field(default="up", metadata={
-        "flags": ("-e", "--expect"), "choices": ("up", "down"),
-        "help": "the state each interface must be in"})
+    interface: str | None = option(
+        None, flags=("-i", "--interface"), metavar="NAME[,NAME...]",
+        help="the interfaces to check (default: every non-loopback interface that is administratively up)")
+    expect: str = option(
+        "up", flags=("-e", "--expect"), choices=("up", "down"),
+        help="the state each interface must be in")
 
 
 class LinkContext(Context):

@@ -8,11 +8,11 @@ divided by the number of CPUs before they are judged, as `check_load -r` does.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from stackwatch.checks import CHECKS
 from stackwatch.checks.base import CheckPlugin
 from stackwatch.checks.core import CheckOutcome, Metric, Range, ScalarContext, Summary, evaluate
+from stackwatch.checks.options import Options, option
 
 PERIODS = ("load1", "load5", "load15")
 
@@ -30,18 +30,16 @@ def parse_triple(text: str) -> tuple[Range, Range, Range]:
         raise ValueError(f"not a load threshold: {text!r} ({exc})") from None
 
 
-@dataclass(frozen=True)
-class LoadOptions:
+class LoadOptions(Options):
     """Options of the load check."""
 
-    warning: str = field(default="15,10,5", metadata={
-        "flags": ("-w", "--warning"), "parse": parse_triple,
-        "help": "WARNING thresholds for load1,load5,load15 (Nagios ranges; one value for all three)"})
-    critical: str = field(default="30,25,20", metadata={
-        "flags": ("-c", "--critical"), "parse": parse_triple,
-        "help": "CRITICAL thresholds for load1,load5,load15"})
-    per_cpu: bool = field(default=False, metadata={
-        "flags": ("-r", "--per-cpu"), "help": "divide the load averages by the number of CPUs"})
+    warning: str = option(
+        "15,10,5", flags=("-w", "--warning"), parse=parse_triple,
+        help="WARNING thresholds for load1,load5,load15 (Nagios ranges; one value for all three)")
+    critical: str = option(
+        "30,25,20", flags=("-c", "--critical"), parse=parse_triple,
+        help="CRITICAL thresholds for load1,load5,load15")
+    per_cpu: bool = option(False, flags=("-r", "--per-cpu"), help="divide the load averages by the number of CPUs")
 
 
 class LoadSummary(Summary):

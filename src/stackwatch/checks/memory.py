@@ -6,26 +6,24 @@ perfdata is in bytes, with the thresholds converted to bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from stackwatch.checks import CHECKS, linux
 from stackwatch.checks.base import CheckPlugin
 from stackwatch.checks.core import CheckOutcome, Context, Metric, Range, Result, ScalarContext, evaluate
-from stackwatch.model import Perfdata
+from stackwatch.checks.options import Options, option
+from stackwatch.states import Perfdata
 
 GIB = 1024 ** 3
 
 
-@dataclass(frozen=True)
-class MemoryOptions:
+class MemoryOptions(Options):
     """Options of the memory check."""
 
-    warning: str = field(default="90", metadata={
-        "flags": ("-w", "--warning"), "parse": Range.parse,
-        "help": "WARNING range for the percentage of RAM in use"})
-    critical: str = field(default="95", metadata={
-        "flags": ("-c", "--critical"), "parse": Range.parse,
-        "help": "CRITICAL range for the percentage of RAM in use"})
+    warning: str = option(
+        "90", flags=("-w", "--warning"), parse=Range.parse,
+        help="WARNING range for the percentage of RAM in use")
+    critical: str = option(
+        "95", flags=("-c", "--critical"), parse=Range.parse,
+        help="CRITICAL range for the percentage of RAM in use")
 
 
 class UsedPercentContext(Context):

@@ -10,32 +10,31 @@ in-process by the platform, the platform's process counts like any other.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from stackwatch.checks import CHECKS, linux
 from stackwatch.checks.base import CheckPlugin
 from stackwatch.checks.core import CheckOutcome, Metric, Range, ScalarContext, evaluate, threshold
-from stackwatch.model import Perfdata
+from stackwatch.checks.options import Options, option
+from stackwatch.states import Perfdata
 
 COMM_LEN = 15  # the kernel truncates /proc/PID/comm to 15 characters
 
 
-@dataclass(frozen=True)
-class ProcsOptions:
+class ProcsOptions(Options):
     """Options of the procs check."""
 
-    process: str | None = field(default=None, metadata={
-        "flags": ("-a", "--process", "--argument-array"), "metavar": "STRING",
-        "help": "count only processes whose argument string contains STRING"})
-    command: str | None = field(default=None, metadata={
-        "flags": ("-C", "--command"), "metavar": "NAME",
-        "help": "count only processes whose command name is exactly NAME"})
-    warning: str | None = field(default=None, metadata={
-        "flags": ("-w", "--warning"), "parse": Range.parse, "metavar": "RANGE",
-        "help": "WARNING range for the process count (e.g. 1:1); empty: none"})
-    critical: str | None = field(default=None, metadata={
-        "flags": ("-c", "--critical"), "parse": Range.parse, "metavar": "RANGE",
-        "help": "CRITICAL range for the process count (e.g. 1: when at least one must run)"})
+    process: str | None = option(
+        None, flags=("-a", "--process", "--argument-array"), metavar="STRING",
+        help="count only processes whose argument string contains STRING")
+    command: str | None = option(
+        None, flags=("-C", "--command"), metavar="NAME",
+        help="count only processes whose command name is exactly NAME")
+    warning: str | None = option(
+        None, flags=("-w", "--warning"), parse=Range.parse, metavar="RANGE",
+        help="WARNING range for the process count (e.g. 1:1); empty: none")
+    critical: str | None = option(
+        None, flags=("-c", "--critical"), parse=Range.parse, metavar="RANGE",
+        help="CRITICAL range for the process count (e.g. 1: when at least one must run)")
 
 
 def matches(process: linux.Process, args: str | None, command: str | None) -> bool:

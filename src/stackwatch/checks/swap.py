@@ -7,32 +7,30 @@ Perfdata is swap used in bytes, with the limits expressed as used bytes (as the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from stackwatch.checks import CHECKS, linux
 from stackwatch.checks.base import CheckPlugin
 from stackwatch.checks.core import CheckOutcome, Context, Metric, Result, Summary, evaluate
+from stackwatch.checks.options import Options, option
 from stackwatch.checks.units import MIB, FreeThreshold
-from stackwatch.model import Perfdata, State
+from stackwatch.states import Perfdata, State
 
 
 def _threshold(text: str) -> FreeThreshold:
     return FreeThreshold.parse(text, default_unit="B")
 
 
-@dataclass(frozen=True)
-class SwapOptions:
+class SwapOptions(Options):
     """Options of the swap check."""
 
-    warning: str = field(default="50%", metadata={
-        "flags": ("-w", "--warning"), "parse": _threshold,
-        "help": "WARNING when free swap is at or below this: a percentage (50%) or an amount (500MB; bytes if no unit)"})
-    critical: str = field(default="20%", metadata={
-        "flags": ("-c", "--critical"), "parse": _threshold,
-        "help": "CRITICAL when free swap is at or below this"})
-    no_swap: str = field(default="ok", metadata={
-        "flags": ("-n", "--no-swap"), "choices": ("ok", "warning", "critical", "unknown"),
-        "help": "the state when the host has no swap"})
+    warning: str = option(
+        "50%", flags=("-w", "--warning"), parse=_threshold,
+        help="WARNING when free swap is at or below this: a percentage (50%) or an amount (500MB; bytes if no unit)")
+    critical: str = option(
+        "20%", flags=("-c", "--critical"), parse=_threshold,
+        help="CRITICAL when free swap is at or below this")
+    no_swap: str = option(
+        "ok", flags=("-n", "--no-swap"), choices=("ok", "warning", "critical", "unknown"),
+        help="the state when the host has no swap")
 
 
 class SwapContext(Context):

@@ -65,7 +65,7 @@ class _Builder:
     """A record being assembled: its first line's parts, then its message, traceback and raw lines."""
 
     __slots__ = ("owner", "origin", "header", "first", "msg", "tb", "in_tb", "raw", "chars", "lines",
-                 "instance", "cut", "is_open", "arrived")
+                 "instance", "cut", "is_open", "arrived", "seq")
 
     def __init__(self, owner: _Source, origin: Origin, header: SyslogMessage | None, first: OsloLine | None,
                  raw: str | None, cut: bool, text: str | None):
@@ -75,6 +75,7 @@ class _Builder:
         self.cut = cut
         self.is_open = True
         self.arrived: float | None = None
+        self.seq = 0
         self.instance = None if first is None else first.instance
         self.msg: list[str] = []
         self.tb: list[str] = []
@@ -177,6 +178,10 @@ class _Builder:
             "\n".join(self.raw), facility, severity, parsed, truncated or self.cut, function, location, o.source)
 
 
+def _seq(b: _Builder) -> int:
+    return b.seq
+
+
 def _continues(b: _Builder, o: OsloLine) -> bool:
     """Is `o` a traceback line of the record `b` (same pid already: `b` is that pid's open record)?"""
     f = b.first
@@ -198,6 +203,7 @@ class Assembler:
         self._sources: dict[str, _Source] = {}
         self._lru: OrderedDict[_Builder, None] = OrderedDict()   # open records, least recently fed first
         self._last: _Builder | None = None       # the record the previous input went to, if still open
+        self._seq = 0                            # input order, to emit records closed together in order
 
     @property
     def open_records(self) -> int:
@@ -294,17 +300,19 @@ class Assembler:
         """`b` begins; `old` is the open record of its pid, which it completes."""
         src, first = b.owner, b.first
         lru = self._lru
-        if old is not None:
-            old.is_open = False
-            del lru[old]
-            out.append(old.build(False, self.facility_services))
         opened = src.open
-        opened[first.pid] = b
-        if len(opened) > 1 and (first.context is not None or first.level not in _TRACE_LEVELS):
+        if len(opened) > (old is not None) and (first.context is not None or first.level not in _TRACE_LEVELS):
             # A record begins: other workers' records, stamped with another time, are complete. (An
             # orphan traceback line does not close them: that is how interleaved workers look.)
-            for other in [x for x in opened.values() if x.first.stamp != first.stamp]:
-                out.append(self._close(other))
+            done = [x for x in opened.values() if x is old or x.first.stamp != first.stamp]
+            done.sort(key=_seq)                  # oldest first, as they were read
+            for x in done:
+                out.append(self._close(x))
+        elif old is not None:
+            out.append(self._close(old))
+        opened[first.pid] = b
+        self._seq += 1
+        b.seq = self._seq
         lru[b] = None
         if now is not None:
             b.arrived = now
@@ -328,6 +336,8 @@ class Assembler:
             b = nb
             lru[b] = None
         b.add_raw(raw, cut)
+        self._seq += 1
+        b.seq = self._seq
         if now is not None:
             b.arrived = now
         b.owner.last = self._last = b

@@ -148,7 +148,7 @@ def split_debug_suffix(text: str) -> tuple[str, str | None, str | None]:
     """DEBUG lines end with ` <funcName> <pathname>:<lineno>`: -> (text, function, "path:lineno")."""
     head, _, tail = text.rpartition(" ")
     path, colon, lineno = tail.rpartition(":")
-    if not (colon and lineno.isdigit() and path.endswith((".py", ".pyc", ".pyo"))):
+    if not (colon and lineno.isdigit() and path.endswith((".py", ".pyc", ".pyo")) and "/" in path):
         return text, None, None
     rest, _, func = head.rpartition(" ")
     if not func or "\n" in func:

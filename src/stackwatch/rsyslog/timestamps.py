@@ -7,7 +7,7 @@ Pure: stdlib only. The clock is never read; "now" is passed in by the caller.
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 
 MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
@@ -23,7 +23,7 @@ def offset_seconds(zone: str) -> int | None:
     if zone in ("Z", "z"):
         return 0
     digits = zone[1:].replace(":", "")
-    if len(digits) != 4 or not digits.isdigit():
+    if len(digits) != 4 or not digits.isdigit() or int(digits[:2]) > 23 or int(digits[2:]) > 59:
         return None
     secs = int(digits[:2]) * 3600 + int(digits[2:]) * 60
     return -secs if zone[0] == "-" else secs
@@ -78,11 +78,14 @@ class Clock:
             if off is None:
                 return None
             try:
-                naive = datetime(int(second[:4]), int(second[5:7]), int(second[8:10]), int(second[11:13]),
-                                 int(second[14:16]), min(int(second[17:19]), 59))
+                y, mo, d, h, mi, sec = (int(second[:4]), int(second[5:7]), int(second[8:10]), int(second[11:13]),
+                                        int(second[14:16]), int(second[17:19]))
+                datetime(y, mo, d, h, mi)                  # validates the fields
             except ValueError:
                 return None
-            return naive.replace(tzinfo=timezone(timedelta(seconds=off))).timestamp() + _frac(frac)
+            if sec > 60:
+                return None
+            return calendar.timegm((y, mo, d, h, mi, sec)) - off + _frac(frac)
         base = self.local(second)
         return None if base is None else base + _frac(frac)
 

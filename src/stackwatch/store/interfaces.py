@@ -98,8 +98,10 @@ class EventStore(Protocol):
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
                filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]:
-        """Newest first. `text`: every word must appear (words are whole tokens; ids such as
-        req-... and UUIDs are single tokens). `filters`: exact matches on EVENT_FILTERS columns."""
+        """Newest first. `text`: every whitespace-separated word must appear, each matched as a phrase of
+        its tokens (standard tokenization: letters and digits; so a UUID, a req-... id or an address
+        matches as written) in the message or in `fields["traceback"]`. `filters`: exact matches on
+        EVENT_FILTERS columns."""
 
     def trace(self, ident: str, start: float | None = None, end: float | None = None,
               limit: int = 10000) -> list[Event]:

@@ -16,12 +16,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from stackwatch.config import Config
-from stackwatch.web import alerts, api, formatting, hosts, overview, trends
+from stackwatch.web import alerts, api, formatting, hosts, logs, overview, trends
 from stackwatch.web.deps import EXTENSION, WebDeps
 
-# No scripts, nothing from elsewhere: the pages are HTML, one stylesheet and inline SVG.
+# Nothing from elsewhere: HTML, one stylesheet, inline SVG, and our own script for the live log tail.
 _SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                                "script-src 'self'; connect-src 'self'; "
                                 "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -29,13 +30,13 @@ _SECURITY_HEADERS = {
 
 
 def create_app(config: Config, store: Any, registry: Any = None,
-               clock: Callable[[], float] = time.time) -> Flask:
+               clock: Callable[[], float] = time.time, events: Any = None) -> Flask:
     """The web app over `store`; with a prometheus_client `registry`, also serves it at /metrics."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = os.urandom(32)
     app.json.sort_keys = False
-    app.extensions[EXTENSION] = WebDeps(config, store, clock)
-    for bp in (overview.bp, hosts.bp, trends.bp, alerts.bp, api.bp):
+    app.extensions[EXTENSION] = WebDeps(config, store, clock, events)
+    for bp in (overview.bp, hosts.bp, trends.bp, alerts.bp, logs.bp, logs.api_bp, api.bp):
         app.register_blueprint(bp)
     app.jinja_env.filters.update(
         age=formatting.format_age, ts=formatting.format_ts, clock=formatting.format_clock,

@@ -17,6 +17,11 @@ class WebDeps:
     config: Config
     store: Any  # stackwatch.store.sqlite.Store, or anything with the same .metrics/.checks/.alerts
     clock: Callable[[], float]
+    events: Any = None  # the EventStore for logs (SQLite's, or Elasticsearch at scale)
+
+    @property
+    def event_store(self):
+        return self.events if self.events is not None else self.store.events
 
 
 def deps() -> WebDeps:

@@ -1,8 +1,9 @@
 """Events (log records, notifications) in SQLite with an FTS5 index on the message.
 
 Ids that are searched exactly (request_id, global_request_id, instance_uuid) are indexed columns; the text
-is in the FTS5 index (tokens keep '-', '_' and '.', so a UUID or req-... id is one token); everything parsed
-is kept as JSON in `fields` and the input as received in `raw`.
+is in the FTS5 index (unicode61 tokens, as Elasticsearch's standard analyzer splits them; every searched
+word is a quoted phrase, so a UUID, a req-... id or an address matches as written); everything parsed is
+kept as JSON in `fields` (a traceback there is searchable too) and the input as received in `raw`.
 """
 
 from __future__ import annotations

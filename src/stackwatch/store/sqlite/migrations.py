@@ -74,14 +74,20 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX events_by_request ON events (request_id) WHERE request_id IS NOT NULL;
         CREATE INDEX events_by_global_request ON events (global_request_id) WHERE global_request_id IS NOT NULL;
         CREATE INDEX events_by_instance ON events (instance_uuid) WHERE instance_uuid IS NOT NULL;
+        -- the searchable text: the message and, for log records, the traceback folded into them
+        CREATE VIEW events_text AS
+            SELECT id, message || coalesce(char(10) || json_extract(fields, '$.traceback'), '') AS message
+            FROM events;
         CREATE VIRTUAL TABLE events_fts USING fts5(
-            message, content='events', content_rowid='id', tokenize='unicode61 tokenchars ''-_.'''
+            message, content='events_text', content_rowid='id', tokenize='unicode61'
         );
         CREATE TRIGGER events_ai AFTER INSERT ON events BEGIN
-            INSERT INTO events_fts(rowid, message) VALUES (new.id, new.message);
+            INSERT INTO events_fts(rowid, message)
+            VALUES (new.id, new.message || coalesce(char(10) || json_extract(new.fields, '$.traceback'), ''));
         END;
         CREATE TRIGGER events_ad AFTER DELETE ON events BEGIN
-            INSERT INTO events_fts(events_fts, rowid, message) VALUES ('delete', old.id, old.message);
+            INSERT INTO events_fts(events_fts, rowid, message)
+            VALUES ('delete', old.id, old.message || coalesce(char(10) || json_extract(old.fields, '$.traceback'), ''));
         END;
     """),
 ]

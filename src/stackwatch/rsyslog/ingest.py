@@ -1,0 +1,112 @@
+"""The log ingest pipeline: raw messages from every input (syslog receivers, file tailers, `logs ingest`)
+are parsed into records, stored as events in one durable write, and then counted (metrics from logs)
+and matched (log pattern rules). `sink` is the `message.Sink` the inputs call: it returns only after the
+store has the batch, so a receiver acknowledges only what is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from stackwatch.rsyslog.logmetrics import LogMetrics
+from stackwatch.rsyslog.message import RawMessage
+from stackwatch.rsyslog.parse import parse_lines, parse_syslog_message
+from stackwatch.rsyslog.record import LogRecord
+from stackwatch.rsyslog.timestamps import Clock
+from stackwatch.store.interfaces import Event
+
+log = logging.getLogger(__name__)
+
+_FIELD_NAMES = ("pid", "logger", "user_id", "project_id", "traceback", "facility", "severity", "parsed",
+                "truncated", "function", "location", "source")
+
+
+def record_to_event(r: LogRecord, received_at: float, transport: str = "") -> Event:
+    """A parsed record as the event store keeps it: ids as columns, the rest in `fields`, raw kept."""
+    fields = {name: getattr(r, name) for name in _FIELD_NAMES if getattr(r, name) not in (None, "")}
+    if transport:
+        fields["transport"] = transport
+    if r.timestamp is None:
+        fields["time_from"] = "received"
+    level = r.level or (r.severity_name or "").upper()
+    return Event(ts=r.timestamp if r.timestamp is not None else received_at, kind="log", message=r.message,
+                 host=r.host or "", service=r.service or "", program=r.program or "", severity=level,
+                 request_id=r.request_id, instance_uuid=r.instance_uuid, global_request_id=r.global_request_id,
+                 fields=fields, raw=r.raw)
+
+
+class LogIngest:
+    def __init__(self, events, hostname: str, facility_services: dict[int, str] | None = None,
+                 timezone: str = "UTC", logwatch=None, metric_store=None,
+                 clock: Callable[[], float] = time.time):
+        self.events = events
+        self.hostname = hostname
+        self.facility_services = facility_services or {}
+        self.tz = ZoneInfo(timezone)
+        self.logwatch = logwatch
+        self.metric_store = metric_store
+        self.clock = clock
+        self.metrics = LogMetrics()
+        self._syslog_clock = Clock(self.tz)
+        self._lock = threading.Lock()
+        self.received = 0
+        self.stored = 0
+        self.refused = 0
+
+    def parse(self, batch: Iterable[RawMessage]) -> list[tuple[LogRecord, RawMessage]]:
+        """Records of a batch, each with the message it came from. File lines of one file fold
+        tracebacks and continuation lines within the batch (a tailer delivers whole writes together)."""
+        out: list[tuple[LogRecord, RawMessage]] = []
+        files: dict[str, list[RawMessage]] = defaultdict(list)
+        for m in batch:
+            if m.transport == "file":
+                files[m.peer].append(m)
+                continue
+            peer_host = m.peer.rsplit(":", 1)[0].strip("[]")
+            out.append((parse_syslog_message(m.data, m.received_at, peer_host, self.tz, clock=self._syslog_clock,
+                                             facility_services=self.facility_services), m))
+        for path, msgs in files.items():
+            now = msgs[-1].received_at
+            for record in parse_lines([m.data for m in msgs], syslog=False, source=path, tz=self.tz,
+                                      host=self.hostname, now=now, facility_services=self.facility_services):
+                out.append((record, msgs[-1]))
+        return out
+
+    def sink(self, batch: list[RawMessage]) -> None:
+        """Parse and store `batch` durably, then count and match it; raises if the store refuses."""
+        if not batch:
+            return
+        pairs = self.parse(batch)
+        self.events.add(record_to_event(r, m.received_at, m.transport) for r, m in pairs)
+        with self._lock:
+            self.received += len(batch)
+            self.stored += len(pairs)
+            observe = self.metrics.observe
+            for r, m in pairs:
+                observe(r)
+        if self.logwatch is not None and self.logwatch.active:
+            for r, m in pairs:
+                self.logwatch.observe(r, m.received_at)
+
+    def store_records(self, records: Iterable[LogRecord], received_at: float, transport: str = "file") -> int:
+        """Store already parsed records (used by `stackwatch logs ingest`)."""
+        records = list(records)
+        n = self.events.add(record_to_event(r, received_at, transport) for r in records)
+        with self._lock:
+            for r in records:
+                self.metrics.observe(r)
+            self.stored += n
+        return n
+
+    def flush_metrics(self, now: float) -> int:
+        """Write the log-derived totals and latency quantiles into the trend store."""
+        if self.metric_store is None:
+            return 0
+        with self._lock:
+            samples = self.metrics.samples(now)
+        return self.metric_store.write(samples)
