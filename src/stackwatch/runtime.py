@@ -1,5 +1,5 @@
-"""The running platform: the store, the scheduled jobs (collectors, checks, alert evaluation, rollup
-checkpoints, retention) and the metrics registry, wired from one Config. `stackwatch serve` adds the web
+"""The running platform: the stores, the scheduled jobs (collectors, checks, alert evaluation, rollup
+checkpoints, retention, log metrics), the log inputs and the metrics registry, wired from one Config. `stackwatch serve` adds the web
 server around it; tests drive it directly.
 """
 
@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
+from stackwatch.alerting.logwatch import LogWatch
 from stackwatch.alerting.service import AlertService
 from stackwatch.config import CheckSpec, Config
 from stackwatch.exposition import build_registry
 from stackwatch.model import CheckResult, Kind, Sample, SeriesKey, State
 from stackwatch.scheduler import Scheduler
+from stackwatch.logs_runtime import LogRuntime
+from stackwatch.store.events_backend import open_event_store
 from stackwatch.store.sqlite import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -27,17 +30,26 @@ class Runtime:
     scheduler: Scheduler
     alerts: AlertService
     registry: object
+    events: object
+    logs: LogRuntime
     clock: Callable[[], float] = time.time
-    checks: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], float] = time.time) -> "Runtime":
         store = open_store(config.database_path, config.metrics)
-        scheduler = Scheduler(clock=clock)
-        registry, write_latency = build_registry(store, scheduler, clock)
-        store.db.on_write = write_latency.observe
-        rt = cls(config, store, scheduler, AlertService(config.alerting, store), registry, clock)
-        rt._schedule()
+        try:
+            events = open_event_store(config, store)
+            scheduler = Scheduler(clock=clock)
+            registry, write_latency = build_registry(store, scheduler, clock)
+            store.db.on_write = write_latency.observe
+            logwatch = LogWatch(config.alerting.rules)
+            logs = LogRuntime.build(config, events, store.metrics, logwatch)
+            rt = cls(config, store, scheduler, AlertService(config.alerting, store, logwatch), registry, events,
+                     logs, clock)
+            rt._schedule()
+        except BaseException:
+            store.close()
+            raise
         return rt
 
     def _schedule(self) -> None:
@@ -63,6 +75,7 @@ class Runtime:
         self.scheduler.add("store:flush-rollups", lambda now: self.store.metrics.flush(),
                            self.config.metrics.flush_interval, 2, run_now=False)
         self.scheduler.add("store:retention", self.enforce_retention, 3600, 60, run_now=False)
+        self.scheduler.add("logs:metrics", self.logs.flush_metrics, 60, 2, run_now=False)
 
     def _collect_job(self, collector):
         def job(now: float) -> None:
@@ -99,12 +112,20 @@ class Runtime:
         deleted = self.store.metrics.enforce_retention(now)
         deleted["check_results"] = self.store.checks.enforce_retention(now, self.config.storage.check_history_retention)
         deleted["alert_history"] = self.store.alerts.enforce_retention(now, self.config.storage.alert_history_retention)
+        deleted["events"] = self.events.enforce_retention(now, self.config.logs.retention)
         log.info("retention: deleted %s", deleted)
 
     def start(self) -> None:
+        """Start the log inputs (they raise LogInputError, e.g. a port taken), then the scheduler."""
+        self.logs.start()
         self.scheduler.start()
 
     def stop(self) -> None:
-        """Stop scheduling, let running jobs finish, checkpoint rollups and close the database."""
+        """Stop the inputs (nothing unstored is acknowledged), let running jobs finish, write the last
+        log metrics, checkpoint rollups and close the stores."""
+        self.logs.stop()
         self.scheduler.shutdown(wait=True)
+        self.logs.flush_metrics(self.clock())
+        if self.events is not self.store.events and hasattr(self.events, "close"):
+            self.events.close()
         self.store.close()

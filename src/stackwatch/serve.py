@@ -10,6 +10,7 @@ import sys
 import threading
 
 from stackwatch.config import Config
+from stackwatch.logs_runtime import LogInputError
 from stackwatch.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def serve(config: Config, host: str, port: int, ready: threading.Event | None = 
         sock.close()
         raise
     try:
-        app = create_app(config, runtime.store, runtime.registry, clock=runtime.clock)
+        app = create_app(config, runtime.store, runtime.registry, clock=runtime.clock, events=runtime.events)
         server = create_server(app, sockets=[sock], threads=8, ident="stackwatch",
                                clear_untrusted_proxy_headers=True)
     except BaseException:
@@ -61,10 +62,15 @@ def serve(config: Config, host: str, port: int, ready: threading.Event | None = 
     def stop(signum, _frame):
         raise _Stop(signal.Signals(signum).name)
 
+    try:
+        runtime.start()
+    except LogInputError as exc:
+        sock.close()
+        runtime.stop()
+        raise ServeError(str(exc)) from None
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    runtime.start()
     print(f"stackwatch serving on http://{host}:{sock.getsockname()[1]}/ "
-          f"(database {config.database_path})", file=sys.stderr, flush=True)
+          f"(database {config.database_path}); logs: {runtime.logs.describe()}", file=sys.stderr, flush=True)
     if ready is not None:
         ready.set()
     try:

@@ -1,0 +1,138 @@
+"""Centralized logs at run time: the ingest pipeline with its inputs (syslog receivers, file tailers) built
+from config.logs, and the rsyslog files generated from the inventory. `stackwatch serve` and
+`stackwatch logs receive` both run a LogRuntime.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass, field
+
+from stackwatch.alerting.logwatch import LogWatch
+from stackwatch.config import Config
+from stackwatch.rsyslog.ingest import LogIngest
+from stackwatch.rsyslog.services import SERVICES
+
+log = logging.getLogger(__name__)
+
+
+class LogInputError(Exception):
+    """A log input cannot start (port taken, certificate unreadable, positions file corrupt)."""
+
+
+@dataclass
+class LogRuntime:
+    config: Config
+    ingest: LogIngest
+    receiver: object | None = None
+    tailer: object | None = None
+    started: list = field(default_factory=list)
+
+    @classmethod
+    def build(cls, config: Config, events, metric_store=None, logwatch: LogWatch | None = None) -> "LogRuntime":
+        lc = config.logs
+        ingest = LogIngest(events, config.hostname, lc.facility_services(), lc.timezone,
+                           logwatch=logwatch, metric_store=metric_store)
+        rt = cls(config, ingest)
+        if lc.tcp or lc.udp or lc.relp or lc.tls_listen:
+            from stackwatch.rsyslog.receiver import SyslogReceiver
+
+            tls = None
+            if lc.tls_listen:
+                try:
+                    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                    ctx.load_cert_chain(lc.tls.cert_file, lc.tls.key_file)
+                    if lc.tls.ca_file:
+                        ctx.load_verify_locations(lc.tls.ca_file)
+                        ctx.verify_mode = ssl.CERT_REQUIRED
+                except (OSError, ssl.SSLError) as exc:
+                    raise LogInputError(f"logs.receive.tls: cannot load certificate: {exc}") from None
+                tls = (*lc.tls_listen, ctx)
+            rt.receiver = SyslogReceiver(ingest.sink, tcp=lc.tcp, udp=lc.udp, tls=tls, relp=lc.relp)
+        if lc.files:
+            from stackwatch.rsyslog.tail import FileTailer
+
+            rt.tailer = FileTailer(list(lc.files), config.data_dir / "log-positions.json", ingest.sink,
+                                   start_at=lc.start_at)
+        return rt
+
+    def start(self) -> None:
+        for part in (self.receiver, self.tailer):
+            if part is None:
+                continue
+            try:
+                part.start()
+            except OSError as exc:
+                self.stop()
+                raise LogInputError(f"cannot start log input: {exc.strerror or exc}") from None
+            except Exception as exc:  # PositionsError and the like: one clear line
+                self.stop()
+                raise LogInputError(f"cannot start log input: {exc}") from None
+            self.started.append(part)
+
+    def stop(self) -> None:
+        for part in reversed(self.started):
+            try:
+                part.stop()
+            except Exception as exc:
+                log.error("stopping %s failed: %s", type(part).__name__, exc)
+        self.started.clear()
+
+    def flush_metrics(self, now: float) -> None:
+        self.ingest.flush_metrics(now)
+
+    def describe(self) -> str:
+        parts = []
+        if self.receiver is not None:
+            parts.append("syslog " + ", ".join(f"{k} {v}" for k, v in getattr(self.receiver, "bound_ports", {}).items()))
+        if self.tailer is not None:
+            parts.append("files " + ", ".join(self.config.logs.files))
+        return "; ".join(parts) or "no inputs configured (logs.receive, logs.files)"
+
+
+def host_services(config: Config, host_name: str) -> list[str]:
+    """The OpenStack services whose processes the host's roles name (nova-api -> nova)."""
+    host = config.inventory.host(host_name)
+    found: dict[str, None] = {}
+    for proc in config.inventory.processes_for(host):
+        word = proc.split("-")[0].lower()
+        if word in SERVICES:
+            found.setdefault(word, None)
+    return list(found)
+
+
+def client_files(config: Config, host_name: str | None = None) -> dict[str, str]:
+    from stackwatch.rsyslog.rsyslogconf import client_config
+
+    lc = config.logs
+    if host_name is None:
+        local = config.local_hosts()
+        if not local:
+            raise ValueError(f"this machine ({config.hostname}) is not in the inventory: give --host")
+        host_name = local[0].name
+    if lc.forward_target is None:
+        raise ValueError("logs.forward.target is not set: where should this host send its logs?")
+    facilities = dict(lc.facilities)
+    services = [s for s in host_services(config, host_name) if s in facilities]
+    tls = None
+    if lc.forward_tls is not None:
+        tls = {k: v for k, v in (("ca_file", lc.forward_tls.ca_file), ("cert_file", lc.forward_tls.cert_file),
+                                 ("key_file", lc.forward_tls.key_file)) if v}
+    host, port = lc.forward_target
+    return client_config(host_name, services, facilities, host, port, lc.forward_protocol, tls)
+
+
+def server_files(config: Config) -> dict[str, str]:
+    from stackwatch.rsyslog.rsyslogconf import server_config
+
+    lc = config.logs
+    if lc.relp:
+        target = (*lc.relp, "relp")
+    elif lc.tcp:
+        target = (*lc.tcp, "tcp")
+    else:
+        raise ValueError("logs.receive has neither relp nor tcp: the central rsyslog has nowhere to forward to")
+    senders = [h.address for h in config.inventory.hosts if not h.is_loopback]
+    return server_config(senders, lc.central_port, forward_to_stackwatch=target, per_host_dir=lc.central_dir,
+                         facilities=dict(lc.facilities))
