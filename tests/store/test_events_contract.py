@@ -104,7 +104,7 @@ def test_add_returns_the_count_and_events_are_searchable_at_once(event_store):
     assert None not in ids and len(set(ids)) == 3
 
 
-def test_search_text_needs_every_word_as_a_whole_token(event_store):
+def test_search_text_needs_every_word_each_as_a_phrase_of_its_tokens(event_store):
     event_store.add([
         ev(1.0, f"Terminating instance {UUID} for req-abc-123"),
         ev(2.0, "AMQP server on 10.0.0.1:5672 is unreachable: Connection refused"),
@@ -115,12 +115,31 @@ def test_search_text_needs_every_word_as_a_whole_token(event_store):
                                                        f"Terminating instance {UUID} for req-abc-123"]
     assert len(event_store.search(UUID)) == 1
     assert len(event_store.search("req-abc-123")) == 1
-    assert event_store.search("req-abc") == []            # part of an id is not the id
-    assert event_store.search(UUID[:8]) == []
+    assert len(event_store.search("abc-123")) == 1          # a run of the id's tokens, in order
+    assert event_store.search("req-123") == []              # not adjacent
+    assert event_store.search("9f1e7a4c-4c5e") == []
     assert event_store.search("terminating unreachable") == []
+    assert event_store.search("unreach") == []              # tokens are whole, no prefixes
     assert len(event_store.search("10.0.0.1:5672")) == 1
-    assert len(event_store.search("unreachable:")) == 1    # punctuation separates, as in the message
+    assert len(event_store.search("unreachable:")) == 1
     assert len(event_store.search("  ")) == 3               # blank text is no text filter
+    assert event_store.search("<>") == []                   # a word with no token matches nothing
+
+
+def test_traceback_in_fields_is_searched_and_traced_with_the_message(event_store):
+    tb = (f'Traceback (most recent call last):\n  File "/usr/lib/python3/nova/compute/manager.py", line 2461\n'
+          f"nova.exception.PortBindingFailed: Binding failed for port {OTHER_UUID}")
+    event_store.add([
+        ev(1.0, "Instance failed to spawn", severity="ERROR", instance_uuid=UUID, fields={"traceback": tb}),
+        ev(2.0, "PortBindingFailed mentioned in a message", fields={"pid": 1}),
+        ev(3.0, "no traceback here", raw=f"raw only {OTHER_UUID} nova.exception.PortBindingFailed"),
+    ])
+    assert [e.ts for e in event_store.search("nova.exception.PortBindingFailed")] == [1.0]
+    assert [e.ts for e in event_store.search("spawn manager.py")] == [1.0]    # message and traceback words
+    assert [e.ts for e in event_store.search("PortBindingFailed")] == [2.0, 1.0]
+    assert [e.ts for e in event_store.trace(OTHER_UUID)] == [1.0]             # raw is not searched
+    (hit,) = event_store.search("spawn")
+    assert hit.fields == {"traceback": tb}
 
 
 def test_search_filters_are_exact(event_store):
@@ -142,6 +161,7 @@ def test_search_filters_are_exact(event_store):
     assert f(request_id=REQ) == ["a"]
     assert f(global_request_id=GREQ) == ["b"]
     assert f(instance_uuid=UUID) == ["a"]
+    assert f(request_id=None) == []                      # SQL's `= NULL`: never true
     assert messages(event_store.search("b", filters={"host": "cmp10"})) == ["b"]
     with pytest.raises(ValueError, match="cannot filter"):
         event_store.search(filters={"message": "a"})
@@ -225,7 +245,7 @@ def test_trace_time_window_and_limit(request_story):
 
 def test_trace_equal_timestamps_in_insertion_order(event_store):
     event_store.add([ev(7.0, "a", request_id=REQ), ev(7.0, f"b {REQ}"), ev(7.0, "c", global_request_id=REQ)])
-    assert messages(event_store.trace(REQ)) == ["a", "b", "c"]
+    assert [m[0] for m in messages(event_store.trace(REQ))] == ["a", "b", "c"]
 
 
 # -- retention ------------------------------------------------------------------------------------------
@@ -323,6 +343,10 @@ def test_es_rejected_documents_are_reported_and_the_rest_stored(make_es_store, e
     assert info.value.failures[0].status == 400
     assert store.stats.rejected == 1 and store.stats.indexed == 1
     assert messages(store.search()) == ["kept"]
+    with pytest.raises(EventsRejected, match="no daily index") as info:
+        store.add([ev(1e300, "beyond year 9999"), ev(DAY + 20.0, "kept too")])
+    assert info.value.stored == 1 and store.stats.rejected == 2
+    assert messages(store.search()) == ["kept too", "kept"]
 
 
 def test_es_template_is_created_idempotently(make_es_store):

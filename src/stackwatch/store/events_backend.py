@@ -7,7 +7,6 @@ def open_event_store(config, sqlite_store):
     """The EventStore that `config.logs.backend` names; the SQLite one lives in `sqlite_store`."""
     if config.logs.backend != "elasticsearch":
         return sqlite_store.events
-    from stackwatch.store.elasticsearch import ElasticsearchEventStore
+    from stackwatch.store.elasticsearch import open_event_store as open_elasticsearch
 
-    es = config.logs.elasticsearch
-    return ElasticsearchEventStore.from_config(es)
+    return open_elasticsearch(config.logs.elasticsearch)

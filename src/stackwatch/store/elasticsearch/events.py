@@ -21,12 +21,13 @@ from typing import Any, Iterable, Mapping, Sequence as Seq
 from elasticsearch import Elasticsearch
 
 from stackwatch.store.elasticsearch import layout
-from stackwatch.store.elasticsearch.bulk import BulkStats, RetryPolicy, bulk_index, call
+from stackwatch.store.elasticsearch.bulk import BulkStats, EventsRejected, Rejection, RetryPolicy, bulk_index, call
 from stackwatch.store.interfaces import EVENT_FILTERS, Event
 
 log = logging.getLogger(__name__)
 
 PAGE = 5000                       # hits per request; below index.max_result_window (10,000)
+_NOTHING = {"bool": {"must_not": {"match_all": {}}}}
 
 
 class Sequence:
@@ -48,6 +49,8 @@ _SEQUENCE = Sequence()
 
 
 class ElasticsearchEventStore:
+    """The EventStore protocol on Elasticsearch 8 (and on the noida-db stand-in the tests start)."""
+
     def __init__(self, client_or_hosts: Elasticsearch | str | Seq[str], index_prefix: str = "stackwatch-events",
                  *, refresh: str | bool = "wait_for", retry: RetryPolicy = RetryPolicy(), shards: int = 1,
                  replicas: int | None = None, request_timeout: float = 30.0, **client_options: Any):
@@ -71,18 +74,34 @@ class ElasticsearchEventStore:
                                         retry_on_status=(), **client_options)
             self._owns_client = True
         body = layout.template(self.prefix, shards, replicas)
-        self._call("index template", lambda: self.client.indices.put_index_template(name=self.prefix, **body))
+        try:
+            self._call("index template", lambda: self.client.indices.put_index_template(name=self.prefix, **body))
+        except BaseException:
+            self.close()
+            raise
 
     def add(self, events: Iterable[Event]) -> int:
         events = list(events)
         if not events:
             return 0
-        actions = []
+        actions, unplaceable = [], []
         for seq, e in zip(_SEQUENCE.take(len(events)), events):
             eid = f"{seq:014x}-{self._tag}"
-            actions.append({"_op_type": "index", "_index": layout.index_for(self.prefix, e.ts), "_id": eid,
-                            "_source": _document(e, seq, eid)})
-        return bulk_index(self.client, actions, self.retry, self.stats, self.refresh)
+            try:
+                index = layout.index_for(self.prefix, e.ts)
+            except (OverflowError, ValueError):        # nan, inf, beyond year 9999: no daily index
+                unplaceable.append(Rejection(eid, 400, f"ts {e.ts!r} has no daily index"))
+                continue
+            actions.append({"_op_type": "index", "_index": index, "_id": eid, "_source": _document(e, seq, eid)})
+        try:
+            stored = bulk_index(self.client, actions, self.retry, self.stats, self.refresh) if actions else 0
+        except EventsRejected as exc:
+            self.stats.rejected += len(unplaceable)
+            raise EventsRejected(exc.stored, unplaceable + exc.failures) from None
+        if unplaceable:
+            self.stats.rejected += len(unplaceable)
+            raise EventsRejected(stored, unplaceable)
+        return stored
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
                filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]:
@@ -92,7 +111,8 @@ class ElasticsearchEventStore:
         for key, value in (filters or {}).items():
             if key not in EVENT_FILTERS:
                 raise ValueError(f"cannot filter events on {key!r}; use one of {', '.join(EVENT_FILTERS)}")
-            clauses.append({"term": {key: value}})
+            # as SQL's `column = NULL`, a None value matches nothing
+            clauses.append({"term": {key: value}} if value is not None else _NOTHING)
         return self._hits({"bool": {"filter": clauses}}, "desc", limit)
 
     def trace(self, ident: str, start: float | None = None, end: float | None = None,
@@ -147,7 +167,10 @@ class ElasticsearchEventStore:
     def _hits(self, query: dict, order: str, limit: int) -> list[Event]:
         """Up to `limit` events in (ts, seq, eid) `order`, paging with search_after past PAGE hits."""
         out: list[Event] = []
-        sort = [{"ts": order}, {"seq": order}, {"eid": order}]
+        # unmapped_type: an index made by hand without these fields must not fail the whole search
+        sort = [{"ts": {"order": order, "unmapped_type": "double"}},
+                {"seq": {"order": order, "unmapped_type": "long"}},
+                {"eid": {"order": order, "unmapped_type": "keyword"}}]
         after = None
         while len(out) < limit:
             size = min(PAGE, limit - len(out))
@@ -167,12 +190,13 @@ class ElasticsearchEventStore:
 
 
 def _document(e: Event, seq: int, eid: str) -> dict:
+    # the same normalisation as the SQLite store: what json cannot hold comes back as str()
+    fields = json.loads(json.dumps(dict(e.fields), default=str))
     return {
         "@timestamp": math.floor(e.ts * 1000), "ts": e.ts, "seq": seq, "eid": eid, "kind": e.kind, "host": e.host,
         "service": e.service, "program": e.program, "severity": e.severity, "request_id": e.request_id,
         "global_request_id": e.global_request_id, "instance_uuid": e.instance_uuid, "message": e.message,
-        # the same normalisation as the SQLite store: what json cannot hold comes back as str()
-        "fields": json.loads(json.dumps(dict(e.fields), default=str)), "raw": e.raw,
+        "text": layout.searchable_text(e.message, fields), "fields": fields, "raw": e.raw,
     }
 
 
@@ -184,9 +208,9 @@ def _event(src: dict) -> Event:
 
 
 def _all_words(text: str) -> list[dict]:
-    """Each whitespace-separated word as a phrase on the message (the SQLite store's quoted FTS5 phrases):
-    every word must appear, ids and punctuation are matched literally, never as a query syntax."""
-    return [{"match_phrase": {"message": word}} for word in text.split()]
+    """Each whitespace-separated word as a phrase of its tokens in the message or traceback (the SQLite
+    store's quoted FTS5 phrases): every word must appear; punctuation is never query syntax."""
+    return [{"match_phrase": {"text": word}} for word in text.split()]
 
 
 def _time_range(start: float | None, end: float | None) -> list[dict]:

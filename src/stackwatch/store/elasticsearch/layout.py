@@ -1,4 +1,4 @@
-"""How events are laid out in Elasticsearch: the index template, the message analyzer and the daily index
+"""How events are laid out in Elasticsearch: the index template, the text analyzer and the daily index
 names. Stdlib only (it builds request bodies; `events.py` sends them).
 
 Daily indices `<prefix>-YYYY.MM.DD` (UTC day of the event's own `ts`), not a data stream:
@@ -14,14 +14,19 @@ Mapping (`dynamic: strict`, so a typo in a document is a rejected document, neve
   store's REAL column does; `@timestamp` (`date`, epoch_millis) is the same instant for Kibana and humans;
 - `seq` (`long`) then `eid` (`keyword`) order events with equal `ts` by insertion (see `events.Sequence`);
 - ids, host, service, program, severity and kind are `keyword` (exact, case-sensitive filters);
-- `message` is `text` with `MESSAGE_ANALYZER`, built to tokenize as SQLite's FTS5 `unicode61 tokenchars
-  '-_.'` does: a token is a run of letters, digits, '-', '_' and '.', so a UUID, `req-...` or `10.0.0.1` is
-  one token; lowercased and accent-folded;
-- `fields` is stored in `_source` but not indexed (`enabled: false`); `raw` is stored, not indexed.
+- `text` is what `search` and `trace` match words in: the message, then "\n" and `fields["traceback"]` when
+  there is one, exactly the text the SQLite store puts in its FTS5 index. It is indexed with
+  `TEXT_ANALYZER`, built to tokenize as FTS5's `unicode61` does (a token is a run of letters, digits,
+  combining marks or private-use characters; lowercased, accents removed), and left out of `_source`
+  (`_source.excludes`): it is derived, so storing it would only double the bytes of every traceback;
+- `message` and `raw` are stored, not indexed; `fields` is stored, not indexed (`enabled: false`).
+The stand-in ignores `_source.excludes` and `index: false` (it keeps and indexes those fields): harmless,
+the store never queries `message` and never reads `text`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -31,18 +36,34 @@ _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 KEYWORDS = ("kind", "host", "service", "program", "severity", "request_id", "global_request_id", "instance_uuid")
 
-# Every character that is not a letter, a digit, a private-use character, '_', '.' or '-' separates tokens
-# (FTS5 unicode61's token classes are L*, N* and Co, plus the tokenchars). Written with a \uE000-\uF8FF range
-# rather than \p{Co}: the stand-in's regex engine rejects \p{Co}; Java's (Elasticsearch) accepts both.
-TOKEN_SEPARATORS = r"[^\p{L}\p{N}\uE000-\uF8FF_.\-]+"
+# FTS5 unicode61's token characters are the categories L*, N*, Co and the combining marks (which it then drops
+# as diacritics); everything else separates tokens. Spelled with ranges instead of \p{Co} and \p{M}: the
+# stand-in's regex engine rejects those properties, Java's (Elasticsearch) accepts both forms.
+_MARKS = r"\u0300-\u036F\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F"
+TOKEN_SEPARATORS = r"[^\p{L}\p{N}" + _MARKS + r"\uE000-\uF8FF]+"
 
-MESSAGE_ANALYZER = {
+TEXT_ANALYZER = {
     "tokenizer": {"stackwatch_words": {"type": "pattern", "pattern": TOKEN_SEPARATORS}},
+    "filter": {"stackwatch_no_marks": {"type": "pattern_replace", "pattern": "[" + _MARKS + "]",
+                                       "replacement": ""}},
     # asciifolding stands in for unicode61's remove_diacritics: "ünïcode" matches "unicode" in both stores.
     # It also folds a few ligatures FTS5 keeps ("straße" matches "strasse" here only).
-    "analyzer": {"stackwatch_message": {"type": "custom", "tokenizer": "stackwatch_words",
-                                        "filter": ["lowercase", "asciifolding"]}},
+    "analyzer": {"stackwatch_text": {"type": "custom", "tokenizer": "stackwatch_words",
+                                     "filter": ["lowercase", "asciifolding", "stackwatch_no_marks"]}},
 }
+
+
+def searchable_text(message: str, fields: dict) -> str:
+    """The message, and the traceback under it, as the SQLite store indexes them (its json_extract gives a
+    string as is, a number or true/false as digits, a list or object as compact JSON)."""
+    tb = fields.get("traceback")
+    if tb is None:
+        return message
+    if isinstance(tb, bool):
+        tb = int(tb)
+    elif isinstance(tb, (dict, list)):
+        tb = json.dumps(tb, separators=(",", ":"), ensure_ascii=False)
+    return f"{message}\n{tb}"
 
 
 def check_prefix(prefix: str) -> str:
@@ -80,7 +101,7 @@ def day_of(prefix: str, index: str) -> float | None:
 def template(prefix: str, shards: int = 1, replicas: int | None = None) -> dict:
     """The composable index template applied to every new daily index of `prefix` (priority 200: above the
     built-in `logs-*-*` templates, so a prefix such as `logs-openstack` still gets this mapping)."""
-    settings: dict = {"number_of_shards": shards, "analysis": MESSAGE_ANALYZER}
+    settings: dict = {"number_of_shards": shards, "analysis": TEXT_ANALYZER}
     if replicas is not None:
         settings["number_of_replicas"] = replicas
     properties: dict = {
@@ -88,7 +109,8 @@ def template(prefix: str, shards: int = 1, replicas: int | None = None) -> dict:
         "ts": {"type": "double"},
         "seq": {"type": "long"},
         "eid": {"type": "keyword"},
-        "message": {"type": "text", "analyzer": "stackwatch_message"},
+        "text": {"type": "text", "analyzer": "stackwatch_text"},
+        "message": {"type": "text", "index": False},
         "fields": {"type": "object", "enabled": False},
         "raw": {"type": "text", "index": False},
     }
@@ -96,6 +118,7 @@ def template(prefix: str, shards: int = 1, replicas: int | None = None) -> dict:
     return {
         "index_patterns": [index_pattern(prefix)],
         "priority": 200,
-        "template": {"settings": settings, "mappings": {"dynamic": "strict", "properties": properties}},
+        "template": {"settings": settings, "mappings": {"dynamic": "strict", "_source": {"excludes": ["text"]},
+                                                        "properties": properties}},
         "_meta": {"managed_by": "stackwatch", "schema": 1},
     }
