@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, console_script
 
@@ -34,8 +35,24 @@ def get(url: str) -> tuple[int, str, str]:
         return resp.status, resp.headers.get("Content-Type", ""), resp.read().decode()
 
 
-def start(data_dir: Path, port: int, *extra: str, user: list[str] | None = None) -> subprocess.Popen:
-    cmd = (user or []) + [console_script("stackwatch"), "serve", "--config", str(ROOT / "config.yaml"),
+def shipped_config_with_free_ports(target: Path, **logs) -> Path:
+    """The shipped config.yaml with its log inputs on free ports (and files under the test's control),
+    so tests never collide with a stackwatch already running on this machine."""
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
+    raw["logs"]["receive"] = {"tcp": f"127.0.0.1:{free_port()}", "udp": f"127.0.0.1:{free_port()}",
+                              "relp": f"127.0.0.1:{free_port()}"}
+    raw["logs"]["files"] = []
+    raw["logs"].update(logs)
+    target.write_text(yaml.safe_dump(raw))
+    return target
+
+
+def start(data_dir: Path, port: int, *extra: str, user: list[str] | None = None,
+          config: Path | None = None) -> subprocess.Popen:
+    if config is None:
+        config = shipped_config_with_free_ports(Path(tempfile.mkdtemp(prefix="stackwatch-cfg-")) / "config.yaml")
+        config.parent.chmod(0o755)
+    cmd = (user or []) + [console_script("stackwatch"), "serve", "--config", str(config),
                           "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir), *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

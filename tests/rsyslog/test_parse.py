@@ -200,3 +200,26 @@ def test_fuzz_never_raises_and_every_line_lands_in_exactly_one_record(seed, sysl
         assert all(len(ln) <= 4 * MAX_LINE_CHARS for ln in r.raw.split("\n"))
         assert r.raw.count("\n") < 1000
         json.dumps(to_json(r))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fuzz_single_messages_are_exactly_one_record(seed):
+    rng = random.Random(1000 + seed)
+    for line in _random_lines(rng, 800):
+        r = parse_syslog_message(line, received_at=1.7e9, peer_host="10.0.0.1")
+        assert r.raw == _expected_raw(line)
+        assert r.timestamp is not None and r.host
+
+
+def test_havana_and_journald_syslog_bodies():
+    lines = ["Sep  7 14:53:08 devstack01 2013-09-07 14:53:08.490 ERROR nova.compute.manager [req-1 u p] boom",
+             f"Jul 02 21:41:47 central neutron-server[92593]: DEBUG neutron.api.v2.base [None {REQ} admin admin] "
+             "Request body: {} prepare_request_body /opt/stack/neutron/neutron/api/v2/base.py:730"]
+    havana, devstack = parse_lines(lines, syslog=True, now=calendar.timegm((2013, 9, 8, 0, 0, 0)))
+    assert (havana.service, havana.program, havana.pid, havana.level, havana.request_id) == (
+        "nova", "", None, "ERROR", "req-1")
+    assert havana.timestamp == calendar.timegm((2013, 9, 7, 14, 53, 8)) + 0.49       # the oslo time
+    assert (devstack.program, devstack.pid, devstack.service, devstack.user_id) == (
+        "neutron-server", 92593, "neutron", "admin")
+    assert devstack.timestamp == calendar.timegm((2013, 7, 2, 21, 41, 47))           # the header's time
+    assert devstack.message == "Request body: {}" and devstack.function == "prepare_request_body"

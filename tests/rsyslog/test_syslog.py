@@ -194,3 +194,17 @@ def test_body_escapes_are_decoded_but_not_in_header():
 def test_never_raises(line):
     m = parse(line)
     assert isinstance(m.body, str)
+
+
+def test_overlong_tag_and_8bit_text():
+    tag = "t" * 200
+    m = parse(f"<13>Oct 11 22:14:15 host {tag}[1]: msg")
+    assert m.parsed and m.host == "host" and m.program == "" and m.body == f"{tag}[1]: msg"
+    m = parse("<13>Oct 11 22:14:15 host prog: Größe überschritten \u00e8 \u2603")
+    assert m.program == "prog" and m.body == "Größe überschritten \u00e8 \u2603"
+
+
+def test_havana_syslog_without_a_tag():
+    m = parse("Sep  7 14:53:08 devstack01 2013-09-07 14:53:08.490 ERROR nova.compute.manager [req-1 u p] boom")
+    assert (m.host, m.program, m.pid) == ("devstack01", "", None)
+    assert m.body == "2013-09-07 14:53:08.490 ERROR nova.compute.manager [req-1 u p] boom"

@@ -6,7 +6,7 @@ The date and pid may be missing (syslog's `use_syslog` bodies, devstack's journa
 the level); a loghub-style leading file-name column is skipped. The context bracket holds 0-2
 request ids (`req-...` or `None`) then 0-6 identity fields (`-`, `None` or empty when missing);
 `[-]` is no context. Lines that continue a record (TRACE lines, ERROR-style traceback lines) carry no
-context bracket; `has_context` tells them apart. This module reads single lines; folding them into
+context bracket (`OsloLine.context` is None). This module reads single lines; folding them into
 records is `assemble`'s job.
 
 Pure: stdlib only.

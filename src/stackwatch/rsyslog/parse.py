@@ -14,7 +14,7 @@ from dataclasses import fields
 from datetime import datetime, timezone, tzinfo
 from typing import Iterable, Iterator, Mapping
 
-from stackwatch.rsyslog.assemble import Assembler, Origin
+from stackwatch.rsyslog.assemble import Assembler, Origin, message_record
 from stackwatch.rsyslog.record import MAX_LINE_CHARS, LogRecord, facility_name, severity_name
 from stackwatch.rsyslog.syslog import SyslogMessage, parse_message
 from stackwatch.rsyslog.timestamps import Clock
@@ -98,9 +98,7 @@ def parse_syslog_message(msg: str | bytes, received_at: float, peer_host: str, t
         m = SyslogMessage(body=m.body, parsed=m.parsed, timestamp=received_at if m.timestamp is None else m.timestamp,
                           host=m.host or peer_host, program=m.program, pid=m.pid, facility=m.facility,
                           severity=m.severity, msgid=m.msgid, structured_data=m.structured_data)
-    asm = Assembler(clock=clock, facility_services=facility_services)
-    records = asm.feed_message(m, "", raw=raw, cut=cut) + asm.flush()
-    return records[0]
+    return message_record(m, raw=raw, cut=cut, clock=clock, facility_services=facility_services)
 
 
 def to_json(record: LogRecord) -> dict:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, fields
 MAX_RECORD_CHARS = 64 * 1024
 #: ... or at this many lines; it is then emitted with ``truncated=True``.
 MAX_RECORD_LINES = 1000
-#: One input line longer than this is cut to this length and its record flagged ``truncated``.
+#: One input line longer than this (characters; bytes for bytes input) is cut to this length and its
+#: record flagged ``truncated``.
 MAX_LINE_CHARS = 64 * 1024
 
 #: RFC 5424 table 1, by code (rsyslog spells 4 "auth", 10 "authpriv").

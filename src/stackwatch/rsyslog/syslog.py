@@ -9,7 +9,7 @@ Pure: stdlib only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from stackwatch.rsyslog.timestamps import Clock
 
@@ -20,10 +20,13 @@ _BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d:\d\d:\d\d)
 _HOST = re.compile(r"([^\s\[\]]+)(?: +|$)")
 _TAG = re.compile(r"([^\s\[\]:]{1,128})(?:\[([^\]\s]{0,32})\])?:(?: |$)")
 _BOM = "\ufeff"
+# The common case in one match: [<PRI>]Mmm dd hh:mm:ss host tag[pid]: (rsyslog's traditional format)
+_TRADITIONAL = re.compile(r"(?:<(\d{1,3})>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d) "
+                          r"([^\s\[\]]*[^\s\[\]:]) ([^\s\[\]:]{1,128})(?:\[(\d{1,9})\])?:(?: |$)")
+_make = tuple.__new__
 
 
-@dataclass(frozen=True, slots=True)
-class SyslogMessage:
+class SyslogMessage(NamedTuple):
     """The header of one syslog message and its body (escapes decoded; may hold several lines)."""
 
     body: str
@@ -79,6 +82,17 @@ def _structured_data(text: str, pos: int) -> tuple[str | None, int]:
 
 def parse_message(line: str, *, clock: Clock, now: float | None = None, peer_host: str = "") -> SyslogMessage:
     """Parse one syslog message (one line of an rsyslog file, or one datagram/frame)."""
+    m = _TRADITIONAL.match(line)
+    if m is not None:
+        pri, month, day, hms, host, program, pid = m.groups()
+        if pri is None or int(pri) <= 191:
+            body = line[m.end():]
+            if "#01" in body:
+                body = decode_escapes(body)
+            return _make(SyslogMessage, (
+                body, True, clock.bsd(clock.year_for(month, now), month, int(day), hms, None), host, program,
+                int(pid) if pid else None, None if pri is None else int(pri) >> 3,
+                None if pri is None else int(pri) & 7, None, None))
     pos = 0
     facility = severity = None
     has_pri = False

@@ -14,7 +14,9 @@ name. Every poll: glob, then, per file we follow,
   files can recover them; nor can the unread tail be recovered if the copy was already compressed or
   moved to another directory (use `delaycompress`, or better rename rotation).
 - new files: from the beginning when they appear while we run (they are new logs); at the very first
-  start (no positions file, or a glob added since) per `start_at`.
+  start (no positions file, or a glob added since) per `start_at`. Globs should name the live logs
+  (`*.log`), not the rotated ones: a renamed file that still matches is simply followed under its new
+  name, but a compressed `.gz` matching the glob would be read as a new log.
 
 Lines are cut at newlines (a trailing newline is removed, nothing else). An unfinished last line is
 held back. A line longer than `max_line` is delivered cut at `max_line` (counted as oversized) and the
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from stackwatch.rsyslog.message import RawMessage, Sink
-from stackwatch.rsyslog.positions import (FINGERPRINT_BYTES, Position, SavedPositions, digest, find_sibling,
+from stackwatch.rsyslog.positions import (Position, SavedPositions, digest, find_sibling,
                                           load_positions, matches, read_head, save_positions)
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class TailStats:
     lines: int = 0          # delivered (acknowledged by the sink)
     bytes: int = 0          # of delivered line data
     rotations: int = 0      # a followed file left its name (renamed or deleted)
-    truncations: int = 0    # a followed file got shorter or rewritten in place: read from 0 again
+    truncations: int = 0    # shorter, or its first bytes changed (copytruncate, inode reuse): from 0
     oversized: int = 0      # lines cut at max_line
     refused: int = 0        # batches the sink raised on
 
@@ -94,6 +96,9 @@ class _Batch:
 
 
 class FileTailer:
+    """Globs -> sink. `poll_once()` does one round (tests drive it); `start()`/`stop()` run it in a thread
+    every `poll_interval`. `rotate_wait`: how long a rotated file must stay still before it is closed."""
+
     def __init__(self, patterns: list[str], positions_path: Path, sink: Sink, poll_interval: float = 0.5,
                  batch_max: int = 5000, max_line: int = 65536, clock: Callable[[], float] = time.time,
                  start_at: str = "end", rotate_wait: float = 5.0, batch_max_bytes: int = 4 << 20):
@@ -117,6 +122,7 @@ class FileTailer:
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("FileTailer already started")
+        load_positions(self._positions_path)     # a PositionsError is the caller's, not a log line per poll
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="stackwatch-tail", daemon=True)
         self._thread.start()
@@ -183,14 +189,7 @@ class FileTailer:
                 saved: SavedPositions | None = None) -> None:
         """Notice rotations and truncations, then open new files (after a restart: where we stopped)."""
         for f in list(self._files):
-            if f.key in found:
-                f.path, f.rotated = found[f.key][0], False
-            elif not f.rotated:
-                f.rotated, f.changed_at = True, now
-                self.stats.rotations += 1
-                self._dirty = True
-                log.info("%s rotated or deleted: reading it to its end", f.path)
-            self._check(f, now)
+            self._check(f, now)                # may add a copytruncate copy to self._files
         if saved is not None:
             self._restore(saved, found, now)
         tracked = {f.key for f in self._files}
@@ -199,6 +198,14 @@ class FileTailer:
                 # present at the very first start (or under a glob added since): start_at; else a new log
                 first_sight = saved is not None and not patterns & saved.patterns
                 self._open(path, now, self._start_at if first_sight else "beginning")
+        for f in self._files:
+            if f.key in found:                 # includes a copy or rotated file the glob matches
+                f.path, f.rotated = found[f.key][0], False
+            elif not f.rotated:
+                f.rotated, f.changed_at = True, now
+                self.stats.rotations += 1
+                self._dirty = True
+                log.info("%s rotated or deleted: reading it to its end", f.path)
 
     def _restore(self, saved: SavedPositions, found: dict[tuple[int, int], tuple[str, set[str]]],
                  now: float) -> None:

@@ -37,12 +37,14 @@ class Clock:
     'YYYY-MM-DD HH:MM:SS' text; the oslo.log parser reads it directly on its hot path.
     """
 
-    __slots__ = ("tz", "seconds", "_bsd")
+    __slots__ = ("tz", "seconds", "_bsd", "_now", "_year", "_month")
 
     def __init__(self, tz: tzinfo | None = None):
         self.tz = tz
         self.seconds: dict[str, float] = {}
         self._bsd: dict[tuple, float | None] = {}
+        self._now: float | None = None           # year_for's memo: the last `now` and its year, month
+        self._year = self._month = 0
 
     def _epoch(self, y: int, mo: int, d: int, h: int, mi: int, s: int) -> float | None:
         if s > 60:
@@ -112,6 +114,8 @@ class Clock:
         """
         if now is None:
             return 1970
-        current = datetime.fromtimestamp(now, self.tz or timezone.utc)
-        mo = MONTHS.get(month, current.month)
-        return current.year - 1 if mo > current.month + 1 else current.year
+        if now != self._now:
+            current = datetime.fromtimestamp(now, self.tz or timezone.utc)
+            self._now, self._year, self._month = now, current.year, current.month
+        mo = MONTHS.get(month, self._month)
+        return self._year - 1 if mo > self._month + 1 else self._year

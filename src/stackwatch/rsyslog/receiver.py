@@ -1,0 +1,389 @@
+"""Syslog receivers (adapter): TCP (RFC 6587), UDP (RFC 5426), TLS (RFC 5425) and RELP (rsyslog's
+omrelp), feeding `RawMessage` batches to a `Sink` and acknowledging RELP frames only once stored.
+
+Threads: one background thread runs an asyncio event loop for every socket (thousands of idle
+forwarder connections cost a coroutine each, not a thread each), and one more worker thread runs
+the sink, which blocks on a durable write; one worker keeps batches in arrival order and the sink
+single-threaded. Everything received goes through one bounded queue to a batcher that hands the sink
+up to `batch_max` messages, or what came within `batch_wait` of the first one.
+
+Back-pressure: a connection waits while the queue is full, so it stops reading, its kernel buffer fills
+and the sender blocks (rsyslog then holds messages in its disk-assisted queue). UDP cannot wait: a
+datagram arriving at a full queue is dropped and counted. Memory stays bounded: the queue, one
+64 KiB message per stream, and at most `RELP_PENDING` unanswered RELP frames per connection.
+
+Refusals (the sink raises): RELP frames are not answered and their connection is closed (no `500`:
+librelp forgets a frame answered with an error, but resends every unanswered one after reconnecting);
+frames from the same connection still queued are skipped, so nothing is stored twice. TCP, TLS and UDP
+have no acknowledgement, so their messages are offered again with a growing pause, holding the
+queue (and so the senders) back until the store is back or the receiver stops.
+
+`stop()` closes the listeners; stops reading RELP (unanswered frames get resent); sends a FIN to TCP
+peers and reads what they still send for `stop_grace` seconds; stores what was read; answers the RELP
+frames stored; sends RELP's `serverclose`; and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+
+from stackwatch.rsyslog.framing import MAX_MESSAGE, SyslogFramer, datagram_message
+from stackwatch.rsyslog.message import RawMessage, Sink
+from stackwatch.rsyslog.relp import SERVERCLOSE, RelpError, RelpParser, open_response, response
+
+log = logging.getLogger(__name__)
+
+RELP_PENDING = 1024          # unanswered frames per RELP connection before we stop reading it
+_CLOSE = object()             # end of a RELP connection's responses
+
+
+@dataclass(eq=False)
+class _Conn:
+    peer: str
+    transport: str
+    writer: asyncio.StreamWriter
+    reader_task: asyncio.Task | None = None
+    pending: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(RELP_PENDING))   # RELP only
+    closed: bool = False      # RELP: can no longer answer, so its queued frames must not be stored
+
+
+@dataclass(slots=True)
+class _Item:
+    msg: RawMessage
+    conn: _Conn | None = None
+    stored: asyncio.Future | None = None     # RELP: result None once stored, cancelled if not
+
+
+def _peer(addr) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host = f"[{addr[0]}]" if ":" in str(addr[0]) else str(addr[0])
+        return f"{host}:{addr[1]}"
+    return str(addr)
+
+
+class SyslogReceiver:
+    """`start()`, `stop()`; `bound_ports` ({"tcp": 5140, ...}, the real ones when 0 was asked); counters."""
+
+    def __init__(self, sink: Sink, tcp: tuple[str, int] | None = None, udp: tuple[str, int] | None = None,
+                 tls: tuple[str, int, ssl.SSLContext] | None = None, relp: tuple[str, int] | None = None,
+                 batch_max: int = 1000, batch_wait: float = 0.05, max_message: int = MAX_MESSAGE,
+                 stop_grace: float = 1.0, stop_timeout: float = 10.0):
+        self._sink = sink
+        self._listen = {"tcp": tcp, "udp": udp, "tls": tls, "relp": relp}
+        self.batch_max, self.batch_wait, self.max_message = batch_max, batch_wait, max_message
+        self.stop_grace, self.stop_timeout = stop_grace, stop_timeout
+        self.bound_ports: dict[str, int] = {}
+        self.received = self.stored = self.refused = self.dropped = 0
+        self.framing_errors = self.oversized = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stackwatch-sink")
+        self._servers: list[asyncio.AbstractServer] = []
+        self._udp: asyncio.DatagramTransport | None = None
+        self._conns: set[_Conn] = set()
+        self._stopping = False
+
+    # -- public, called from any thread ----------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in
+                ("received", "stored", "refused", "dropped", "framing_errors", "oversized")}
+
+    def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="stackwatch-syslog", daemon=True)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._startup(), self._loop).result(timeout=30)
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._executor.shutdown(wait=False)
+            raise
+        log.info("syslog receiver listening on %s", self.bound_ports)
+
+    def stop(self) -> None:
+        if self._loop is None or not self._thread or not self._thread.is_alive():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(self.stop_timeout + 5)
+        except Exception:
+            log.warning("syslog receiver did not stop cleanly", exc_info=True)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._executor.shutdown(wait=False)
+
+    def __enter__(self) -> "SyslogReceiver":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- event loop thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        loop = self._loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+            tasks = asyncio.all_tasks(loop)
+            for t in tasks:
+                t.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        finally:
+            loop.close()
+
+    async def _startup(self) -> None:
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue(max(2 * self.batch_max, 64))
+        self._full = asyncio.Event()
+        self._flusher = asyncio.create_task(self._flush_loop())
+        for name, cb in (("tcp", self._serve_tcp), ("tls", self._serve_tls), ("relp", self._serve_relp)):
+            spec = self._listen[name]
+            if spec:
+                server = await asyncio.start_server(cb, spec[0], spec[1], ssl=spec[2] if name == "tls" else None,
+                                                    limit=self.max_message, reuse_address=True)
+                self._servers.append(server)
+                self.bound_ports[name] = server.sockets[0].getsockname()[1]
+        if self._listen["udp"]:
+            self._udp, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                lambda: _Datagrams(self), local_addr=self._listen["udp"])
+            self.bound_ports["udp"] = self._udp.get_extra_info("sockname")[1]
+
+    async def _put(self, item: _Item) -> None:
+        await self._queue.put(item)
+        if self._queue.qsize() >= self.batch_max:
+            self._full.set()
+
+    def _put_nowait(self, item: _Item) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            return
+        if self._queue.qsize() >= self.batch_max:
+            self._full.set()
+
+    async def _flush_loop(self) -> None:
+        queue, loop = self._queue, asyncio.get_running_loop()
+        while True:
+            batch = [await queue.get()]
+            if queue.qsize() < self.batch_max - 1 and not self._stopping:
+                self._full.clear()
+                try:
+                    await asyncio.wait_for(self._full.wait(), self.batch_wait)
+                except asyncio.TimeoutError:
+                    pass
+            while len(batch) < self.batch_max and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._store(batch, loop)
+            finally:
+                for _ in batch:
+                    queue.task_done()
+
+    async def _store(self, batch: list[_Item], loop: asyncio.AbstractEventLoop) -> None:
+        pause = 0.1
+        live = []
+        for it in batch:
+            if it.conn is not None and it.conn.closed:        # cannot be answered: the sender resends it
+                if it.stored is not None:
+                    it.stored.cancel()
+            else:
+                live.append(it)
+        while live:
+            msgs = [it.msg for it in live]
+            try:
+                await loop.run_in_executor(self._executor, self._sink, msgs)
+            except Exception as exc:
+                self.refused += len(msgs)
+                log.warning("sink refused %d messages: %s", len(msgs), exc)
+                for it in live:
+                    if it.stored is not None:
+                        it.stored.cancel()                    # RELP: no answer, the sender resends
+                live = [it for it in live if it.stored is None]
+                if live and self._stopping:
+                    self.dropped += len(live)
+                    log.error("stopping: %d TCP/UDP messages the sink refused are lost", len(live))
+                    return
+                if live:
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 5.0)
+                continue
+            self.stored += len(msgs)
+            for it in live:
+                if it.stored is not None and not it.stored.done():
+                    it.stored.set_result(None)
+            return
+
+    # -- TCP and TLS ---------------------------------------------------------------------------
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._serve_stream(reader, writer, "tcp")
+
+    async def _serve_tls(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._serve_stream(reader, writer, "tls")
+
+    async def _serve_stream(self, reader, writer, transport: str) -> None:
+        if self._stopping:
+            writer.close()
+            return
+        conn = _Conn(_peer(writer.get_extra_info("peername")), transport, writer, asyncio.current_task())
+        self._conns.add(conn)
+        framer = SyslogFramer(self, self.max_message)
+        try:
+            while True:
+                data = await reader.read(65536)
+                frames = framer.feed(data) if data else framer.finish()
+                now = time.time()
+                for frame in frames:
+                    self.received += 1
+                    await self._put(_Item(RawMessage(frame, now, conn.peer, transport)))
+                if not data:
+                    break
+        except (ConnectionError, ssl.SSLError, OSError) as exc:
+            log.debug("%s connection from %s ended: %s", transport, conn.peer, exc)
+        except asyncio.CancelledError:
+            pass                       # stopping; asyncio's stream callback must not see a cancelled task
+        finally:
+            self._conns.discard(conn)
+            writer.close()
+
+    # -- RELP ----------------------------------------------------------------------------------
+    async def _serve_relp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._stopping:
+            writer.close()
+            return
+        conn = _Conn(_peer(writer.get_extra_info("peername")), "relp", writer, asyncio.current_task())
+        self._conns.add(conn)
+        responder = asyncio.create_task(self._relp_respond(conn))
+        parser, loop = RelpParser(self.max_message), asyncio.get_running_loop()
+        try:
+            while not conn.closed:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                for frame in parser.feed(data):
+                    if frame.command == "syslog":
+                        self.received += 1
+                        self.oversized += frame.truncated
+                        msg = RawMessage(frame.data.rstrip(b"\r\n\0"), time.time(), conn.peer, "relp")
+                        stored = loop.create_future()
+                        await conn.pending.put((frame.txnr, stored))
+                        try:
+                            await self._put(_Item(msg, conn, stored))
+                        except asyncio.CancelledError:
+                            stored.cancel()
+                            raise
+                    elif frame.command == "open":
+                        await conn.pending.put(open_response(frame.txnr))
+                    elif frame.command == "close":
+                        await conn.pending.put(response(frame.txnr))
+                        return
+                    else:
+                        await conn.pending.put(response(frame.txnr, 500, f"command {frame.command} not supported"))
+        except RelpError as exc:
+            self.framing_errors += 1
+            log.warning("RELP framing error from %s, closing: %s", conn.peer, exc)
+            conn.closed = True
+        except (ConnectionError, OSError) as exc:
+            log.debug("RELP connection from %s ended: %s", conn.peer, exc)
+            conn.closed = True
+        except asyncio.CancelledError:
+            pass                                              # stopping: answer what is stored, then close
+        finally:
+            try:
+                conn.pending.put_nowait(_CLOSE)
+            except asyncio.QueueFull:
+                conn.closed = True
+            if conn.closed:
+                responder.cancel()
+            try:
+                await asyncio.gather(responder, return_exceptions=True)
+            except asyncio.CancelledError:                    # the loop is going away
+                responder.cancel()
+            self._conns.discard(conn)
+            writer.close()
+
+    async def _relp_respond(self, conn: _Conn) -> None:
+        """Answer in command order: a syslog frame once stored; stop at the first one not stored."""
+        writer = conn.writer
+        try:
+            while True:
+                entry = await conn.pending.get()
+                if entry is _CLOSE:
+                    writer.write(SERVERCLOSE)
+                    await writer.drain()
+                    break
+                if isinstance(entry, bytes):
+                    writer.write(entry)
+                else:
+                    txnr, stored = entry
+                    if not stored.done():
+                        await writer.drain()
+                        await asyncio.wait([stored])
+                    if stored.cancelled():
+                        log.info("RELP %s: frame %d not stored, closing without answer", conn.peer, txnr)
+                        writer.write(SERVERCLOSE)
+                        break
+                    writer.write(response(txnr))
+                if conn.pending.empty():
+                    await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            conn.closed = True
+            if conn.reader_task is not None and not conn.reader_task.done():
+                conn.reader_task.cancel()
+            writer.close()
+
+    # -- shutdown ------------------------------------------------------------------------------
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        self._full.set()
+        for server in self._servers:
+            server.close()
+        if self._udp is not None:
+            self._udp.close()
+        streams = [c for c in self._conns if c.transport != "relp" and c.reader_task]
+        for conn in streams:
+            if conn.writer.can_write_eof():
+                conn.writer.write_eof()                       # a FIN: rsyslog stops sending here
+        for conn in self._conns:
+            if conn.transport == "relp" and conn.reader_task:
+                conn.reader_task.cancel()
+        if streams:
+            await asyncio.wait([c.reader_task for c in streams], timeout=self.stop_grace)
+            for conn in streams:
+                conn.reader_task.cancel()
+        try:
+            await asyncio.wait_for(self._queue.join(), self.stop_timeout)
+        except asyncio.TimeoutError:
+            log.error("stopping: %d messages not stored in %.0fs", self._queue.qsize(), self.stop_timeout)
+        tasks = [c.reader_task for c in self._conns if c.reader_task]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.stop_timeout)
+        self._flusher.cancel()
+        while not self._queue.empty():                        # not stored in time: never answered
+            item = self._queue.get_nowait()
+            if item.stored is not None:
+                item.stored.cancel()
+        for conn in list(self._conns):
+            conn.writer.close()
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, receiver: SyslogReceiver):
+        self.r = receiver
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        frame = datagram_message(data, self.r, self.r.max_message)
+        if frame is not None:
+            self.r.received += 1
+            self.r._put_nowait(_Item(RawMessage(frame, time.time(), _peer(addr), "udp")))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP receive error: %s", exc)
