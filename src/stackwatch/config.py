@@ -149,6 +149,7 @@ class LogsConfig:
     forward_target: tuple[str, int] | None = None
     forward_protocol: str = "tcp"
     forward_tls: TlsConfig | None = None
+    forward_queue_dir: str = "/var/spool/rsyslog"
     central_port: int = 514
     central_dir: str = "/var/log/rsyslog"
 
@@ -516,7 +517,7 @@ def _build_logs(r: Reader, m: dict) -> LogsConfig:
     for i, f in enumerate(r.list(m.get("files"), "logs.files")):
         fm = r.mapping(f if isinstance(f, dict) else {"path": f}, f"logs.files[{i}]", ("path",))
         files.append(r.str(fm, "path", f"logs.files[{i}]"))
-    fw = r.mapping(m.get("forward"), "logs.forward", ("target", "protocol", "tls"))
+    fw = r.mapping(m.get("forward"), "logs.forward", ("target", "protocol", "tls", "queue_dir"))
     central = r.mapping(m.get("central"), "logs.central", ("port", "directory"))
     return LogsConfig(
         backend=backend, elasticsearch=es, retention=r.duration(m, "retention", "logs", "30d"), timezone=tz,
@@ -527,6 +528,7 @@ def _build_logs(r: Reader, m: dict) -> LogsConfig:
         forward_target=_listen_or_none(r, fw, "target", "logs.forward"),
         forward_protocol=r.choice(fw, "protocol", "logs.forward", ("tcp", "relp"), "tcp"),
         forward_tls=_build_tls(r, fw.get("tls"), "logs.forward.tls"),
+        forward_queue_dir=r.str(fw, "queue_dir", "logs.forward", "/var/spool/rsyslog"),
         central_port=int(r.number(central, "port", "logs.central", 514, 1)),
         central_dir=r.str(central, "directory", "logs.central", "/var/log/rsyslog"),
     )

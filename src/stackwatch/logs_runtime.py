@@ -120,19 +120,34 @@ def client_files(config: Config, host_name: str | None = None) -> dict[str, str]
         tls = {k: v for k, v in (("ca_file", lc.forward_tls.ca_file), ("cert_file", lc.forward_tls.cert_file),
                                  ("key_file", lc.forward_tls.key_file)) if v}
     host, port = lc.forward_target
-    return client_config(host_name, services, facilities, host, port, lc.forward_protocol, tls)
+    return client_config(host_name, services, facilities, host, port, lc.forward_protocol, tls,
+                         queue_dir=lc.forward_queue_dir)
 
 
 def server_files(config: Config) -> dict[str, str]:
     from stackwatch.rsyslog.rsyslogconf import server_config
 
+    import ipaddress
+
     lc = config.logs
     if lc.relp:
-        target = (*lc.relp, "relp")
+        host, port, protocol = (*lc.relp, "relp")
     elif lc.tcp:
-        target = (*lc.tcp, "tcp")
+        host, port, protocol = (*lc.tcp, "tcp")
     else:
         raise ValueError("logs.receive has neither relp nor tcp: the central rsyslog has nowhere to forward to")
-    senders = [h.address for h in config.inventory.hosts if not h.is_loopback]
+    if host in ("0.0.0.0", "::", ""):  # stackwatch listens everywhere: the central rsyslog is on this machine
+        host = "127.0.0.1"
+    target = (host, port, protocol)
+    senders = []
+    for h in config.inventory.hosts:  # rsyslog resolves names once at start and drops failures: IPs only
+        try:
+            if not ipaddress.ip_address(h.address).is_loopback:
+                senders.append(h.address)
+        except ValueError:
+            log.warning("inventory host %s: address %r is not an IP; the central rsyslog accepts any sender "
+                        "unless every host has an IP address", h.name, h.address)
+            senders = []
+            break
     return server_config(senders, lc.central_port, forward_to_stackwatch=target, per_host_dir=lc.central_dir,
                          facilities=dict(lc.facilities))

@@ -49,8 +49,11 @@ def _when(text: str | None, now: float) -> float | None:
 def index():
     text, start, end, filters, limit = _query()
     found = deps().event_store.search(text, start, end, filters, limit)
+    args = {k: v for k, v in request.args.items() if k != "tail"}
     return render_template("logs.html", events=found, args=request.args, levels=LEVELS, limit=limit,
-                           now=deps().clock(), tail=request.args.get("tail") == "1")
+                           now=deps().clock(), tail=request.args.get("tail") == "1",
+                           tail_url=url_for("logs.index", tail="1", **args),
+                           api_url=url_for("logs_api.api_logs", **{k: v for k, v in args.items() if k != "since"}))
 
 
 @bp.get("/trace")
