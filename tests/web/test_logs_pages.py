@@ -52,3 +52,18 @@ def test_logs_api_after_and_bad_input(client, web_store):
     doc = client.get(f"/api/v1/logs?after={NOW - 90}").get_json()
     assert [e["host"] for e in doc["events"]] == ["ctl1", "cmp1"]
     assert client.get("/api/v1/logs?since=yesterday-ish").status_code == 400
+
+
+def test_metrics_from_logs_page(client, web_store):
+    from stackwatch.model import Kind, Sample, SeriesKey
+
+    samples = []
+    for i, ts in enumerate(range(int(NOW - 3000), int(NOW), 60)):
+        for host in ("ctl1", "ctl2"):  # two API hosts, summed per service
+            samples.append(Sample(SeriesKey.of("stackwatch_api_requests_total", {
+                "service": "nova", "host": host, "program": "nova-api", "method": "GET", "status_class": "2xx"}),
+                float(ts), float(i * 60), Kind.COUNTER))  # 1 request/s per host
+    web_store.metrics.write(samples)
+    html = client.get("/trends/logs?range=1h").get_data(as_text=True)
+    assert "API requests per hour" in html and "nova: api requests per hour" in html and "<svg" in html
+    assert "latest 7200/h" in html  # 2 hosts x 3600 requests per hour

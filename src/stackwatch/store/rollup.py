@@ -146,3 +146,13 @@ def rates_from_points(points: list[tuple[float, float]]) -> list[tuple[float, fl
         if t1 > t0:
             out.append((t1, counter_increase(v0, v1) / (t1 - t0)))
     return out
+
+
+def sum_by_time(series_points: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """Several series' (ts, value) points summed per timestamp (rollup buckets and log-metric flushes
+    share their timestamps), in time order."""
+    totals: dict[float, float] = {}
+    for points in series_points:
+        for ts, value in points:
+            totals[ts] = totals.get(ts, 0.0) + value
+    return sorted(totals.items())
