@@ -80,6 +80,7 @@ def serve(config: Config, host: str, port: int, ready: threading.Event | None = 
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        server.task_dispatcher.shutdown()  # let in-flight requests finish before the trigger closes
         server.close()
         runtime.stop()
         print("stackwatch stopped", file=sys.stderr, flush=True)
