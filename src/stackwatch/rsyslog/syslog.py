@@ -23,6 +23,10 @@ _BOM = "\ufeff"
 # The common case in one match: [<PRI>]Mmm dd hh:mm:ss host tag[pid]: (rsyslog's traditional format)
 _TRADITIONAL = re.compile(r"(?:<(\d{1,3})>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d) "
                           r"([^\s\[\]]*[^\s\[\]:]) ([^\s\[\]:]{1,128})(?:\[(\d{1,9})\])?:(?: |$)")
+# The common case of RFC 5424 in one match: a time with its zone, '-' for STRUCTURED-DATA (rsyslog's
+# RSYSLOG_SyslogProtocol23Format, which stackwatch's generated client config forwards with)
+_RFC5424_PLAIN = re.compile(r"<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) "
+                            r"(\S+) (\S+) (\S+) (\S+) - ?")
 _make = tuple.__new__
 
 
@@ -46,6 +50,14 @@ def decode_escapes(text: str) -> str:
     if "#01" not in text:
         return text
     return text.replace("#012", "\n").replace("#011", "\t")
+
+
+def _strip_lead(body: str) -> str:
+    """MSG without its BOM (RFC 5424) and without the space an RFC 3164 MSG starts with when rsyslog
+    relays it in RFC 5424 (`... - -  text`: the second space is the old MSG's)."""
+    if body.startswith(_BOM):
+        body = body[1:]
+    return body[1:] if body.startswith(" ") else body
 
 
 def _nil(value: str) -> str | None:
@@ -82,6 +94,20 @@ def _structured_data(text: str, pos: int) -> tuple[str | None, int]:
 
 def parse_message(line: str, *, clock: Clock, now: float | None = None, peer_host: str = "") -> SyslogMessage:
     """Parse one syslog message (one line of an rsyslog file, or one datagram/frame)."""
+    m = _RFC5424_PLAIN.match(line)
+    if m is not None:
+        pri, second, frac, zone, host, app, procid, msgid = m.groups()
+        pri = int(pri)
+        if pri <= 191:
+            body = line[m.end():]
+            if body:
+                if body[0] == " " or body[0] == _BOM:    # a relayed RFC 3164 MSG's leading space; a BOM
+                    body = _strip_lead(body)
+                if "#01" in body:
+                    body = decode_escapes(body)
+            return _make(SyslogMessage, (
+                body, True, clock.zoned(second, frac, zone), host if host != "-" else peer_host,
+                app if app != "-" else "", _pid(procid), pri >> 3, pri & 7, None if msgid == "-" else msgid, None))
     m = _TRADITIONAL.match(line)
     if m is not None:
         pri, month, day, hms, host, program, pid = m.groups()
@@ -149,9 +175,6 @@ def _rfc5424(line: str, m: re.Match, facility: int | None, severity: int | None,
     sd, pos = _structured_data(line, m.end())
     if line.startswith(" ", pos):
         pos += 1
-    body = line[pos:]
-    if body.startswith(_BOM):
-        body = body[1:]
-    return SyslogMessage(body=decode_escapes(body), timestamp=timestamp, host=_nil(host) or peer_host,
+    return SyslogMessage(body=decode_escapes(_strip_lead(line[pos:])), timestamp=timestamp, host=_nil(host) or peer_host,
                          program=_nil(app) or "", pid=_pid(procid), facility=facility, severity=severity,
                          msgid=_nil(msgid), structured_data=sd)

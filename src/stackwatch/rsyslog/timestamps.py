@@ -29,6 +29,21 @@ def offset_seconds(zone: str) -> int | None:
     return -secs if zone[0] == "-" else secs
 
 
+def _zoned_epoch(second: str, zone: str) -> float | None:
+    off = offset_seconds(zone)
+    if off is None:
+        return None
+    try:
+        y, mo, d, h, mi, sec = (int(second[:4]), int(second[5:7]), int(second[8:10]), int(second[11:13]),
+                                int(second[14:16]), int(second[17:19]))
+        datetime(y, mo, d, h, mi)                          # validates the fields
+    except ValueError:
+        return None
+    if sec > 60:
+        return None
+    return float(calendar.timegm((y, mo, d, h, mi, sec)) - off)
+
+
 class Clock:
     """Converts broken-down local times to epoch seconds for one zone, caching per second.
 
@@ -37,11 +52,12 @@ class Clock:
     'YYYY-MM-DD HH:MM:SS' text; the oslo.log parser reads it directly on its hot path.
     """
 
-    __slots__ = ("tz", "seconds", "_bsd", "_now", "_year", "_month")
+    __slots__ = ("tz", "seconds", "_zoned", "_bsd", "_now", "_year", "_month")
 
     def __init__(self, tz: tzinfo | None = None):
         self.tz = tz
         self.seconds: dict[str, float] = {}
+        self._zoned: dict[str, float | None] = {}   # 'YYYY-MM-DDTHH:MM:SS' + zone -> epoch seconds
         self._bsd: dict[tuple, float | None] = {}
         self._now: float | None = None           # year_for's memo: the last `now` and its year, month
         self._year = self._month = 0
@@ -76,20 +92,23 @@ class Clock:
     def iso(self, second: str, frac: str | None, zone: str | None = None) -> float | None:
         """'2017-05-16 00:00:01', '551', optional zone ('Z', '+02:00') -> epoch seconds, or None."""
         if zone:
-            off = offset_seconds(zone)
-            if off is None:
-                return None
-            try:
-                y, mo, d, h, mi, sec = (int(second[:4]), int(second[5:7]), int(second[8:10]), int(second[11:13]),
-                                        int(second[14:16]), int(second[17:19]))
-                datetime(y, mo, d, h, mi)                  # validates the fields
-            except ValueError:
-                return None
-            if sec > 60:
-                return None
-            return calendar.timegm((y, mo, d, h, mi, sec)) - off + _frac(frac)
+            return self.zoned(second, frac, zone)
         base = self.local(second)
         return None if base is None else base + _frac(frac)
+
+    def zoned(self, second: str, frac: str | None, zone: str) -> float | None:
+        """A time with its own offset ('2017-05-16T00:00:01', '551', '+02:00') -> epoch seconds, or None.
+        RFC 5424 headers repeat the same second and zone, so that part is computed once."""
+        key = second + zone
+        base = self._zoned.get(key, False)
+        if base is False:
+            base = _zoned_epoch(second, zone)
+            if len(self._zoned) >= _CACHE_MAX:
+                self._zoned.clear()
+            self._zoned[key] = base
+        if base is None:
+            return None
+        return base + float("0." + frac) if frac else base
 
     def bsd(self, year: int, month: str, day: int, time: str, frac: str | None) -> float | None:
         """RFC 3164 'Mmm dd hh:mm:ss' with the year supplied -> epoch seconds, or None if invalid."""

@@ -1,5 +1,5 @@
 """The embedded SQLite backend: one database file (WAL) holding metrics with rollups, check results,
-events and alerts. `open_store` is the one way in.
+events, alerts and notifications. `open_store` is the one way in.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from stackwatch.store.sqlite.checks import SqliteCheckStore
 from stackwatch.store.sqlite.database import Database, StoreError
 from stackwatch.store.sqlite.events import SqliteEventStore
 from stackwatch.store.sqlite.metrics import SqliteMetricStore
+from stackwatch.store.sqlite.notifications import SqliteNotificationStore
 
 __all__ = ["Store", "StoreError", "open_store"]
 
@@ -24,6 +25,7 @@ class Store:
     checks: SqliteCheckStore
     events: SqliteEventStore
     alerts: SqliteAlertStore
+    notifications: SqliteNotificationStore
 
     def close(self) -> None:
         self.metrics.flush()
@@ -35,7 +37,7 @@ def open_store(path: Path, metrics: MetricsConfig) -> Store:
     db = Database(path)
     try:
         return Store(db, SqliteMetricStore(db, metrics), SqliteCheckStore(db), SqliteEventStore(db),
-                     SqliteAlertStore(db))
+                     SqliteAlertStore(db), SqliteNotificationStore(db))
     except Exception as exc:
         db.close()
         import sqlite3

@@ -89,3 +89,40 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         END;
     """),
 ]
+
+MIGRATIONS.append((3, "notifications, dead letters and operation timings", """
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,  -- duplicates (redeliveries, several bindings) are dropped here
+        ts REAL NOT NULL,
+        deployment TEXT NOT NULL DEFAULT '',
+        event_type TEXT NOT NULL,         -- as sent: compute.instance.create.end / instance.create.end
+        name TEXT NOT NULL,               -- normalized: legacy and versioned forms share it
+        priority TEXT NOT NULL DEFAULT '',
+        publisher_id TEXT NOT NULL DEFAULT '',
+        service TEXT NOT NULL DEFAULT '',
+        host TEXT NOT NULL DEFAULT '',
+        request_id TEXT, global_request_id TEXT, tenant_id TEXT, user_id TEXT, instance_uuid TEXT,
+        state TEXT, old_state TEXT, task_state TEXT,
+        is_error INTEGER NOT NULL DEFAULT 0,
+        payload TEXT NOT NULL DEFAULT '{}',
+        raw TEXT NOT NULL
+    );
+    CREATE INDEX notifications_by_ts ON notifications (ts);
+    CREATE INDEX notifications_by_instance ON notifications (instance_uuid, ts) WHERE instance_uuid IS NOT NULL;
+    CREATE INDEX notifications_by_request ON notifications (request_id) WHERE request_id IS NOT NULL;
+    CREATE INDEX notifications_by_tenant ON notifications (tenant_id, ts) WHERE tenant_id IS NOT NULL;
+    CREATE INDEX notifications_by_name ON notifications (name, ts);
+    CREATE INDEX notifications_errors ON notifications (ts) WHERE is_error = 1;
+    CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY,
+        received_at REAL NOT NULL,
+        deployment TEXT NOT NULL DEFAULT '',
+        exchange TEXT NOT NULL DEFAULT '',
+        routing_key TEXT NOT NULL DEFAULT '',
+        message_id TEXT,
+        reason TEXT NOT NULL,
+        raw BLOB NOT NULL                 -- the body exactly as received
+    );
+    CREATE INDEX dead_letters_by_time ON dead_letters (received_at);
+"""))

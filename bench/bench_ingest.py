@@ -1,0 +1,455 @@
+"""Log ingest end to end: a real rsyslogd forwards N realistic OpenStack log lines (1,000,000 at
+BENCH_SCALE=1) over TCP and RELP, with the client config stackwatch generates, to `stackwatch logs receive`,
+which parses them and stores them in the embedded SQLite store. The baseline, measured in the same run, is
+the same rsyslogd writing the same stream to files (one per host, as a central log host does).
+
+The stream: the corpus's oslo.log records (/work/shared/corpus/logs, or $STACKWATCH_CORPUS) cycled, each
+cycle on other hosts with fresh UUIDs (request ids, instances, ports...) and pids, every record with its
+own millisecond (so each stored event is identifiable by its time), tracebacks kept in their record as
+oslo.log's syslog handler sends them (one message, lines escaped by rsyslog as #012). A Python sender
+writes the pre-built stream into rsyslogd's imtcp input (RFC 3164 headers, octet-counted), as local
+syslog traffic from many hosts would arrive at a central rsyslog.
+
+Timed: from the first byte sent to rsyslogd until the last line is in the files (baseline) or committed
+in the store (stackwatch: `max(id)` polled on a read-only connection). Then checked: N events stored,
+N distinct times (0 lost, 0 duplicated), a sample compared field by field, a trace by request id.
+Target (the issue): >= 50,000 lines/s. `BENCH_PROTOCOLS=tcp` runs one protocol only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from stackwatch.rsyslog.parse import parse_lines
+from stackwatch.rsyslog.rsyslogconf import FORWARD_FILE, client_config
+from stackwatch.rsyslog.services import program_from_path
+
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+N = max(10_000, int(1_000_000 * SCALE))
+PROTOCOLS = [p for p in os.environ.get("BENCH_PROTOCOLS", "tcp,relp").split(",") if p]
+TARGET = 50_000
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("STACKWATCH_CORPUS", "/work/shared/corpus"))
+STACKWATCH = Path(sys.executable).with_name("stackwatch")
+STALL = 60.0                 # seconds without progress before a run is given up (and the rest counted lost)
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_LEAD = re.compile(r"[^\s\d]\S* \d{4}-\d\d-\d\d ")
+_STAMP = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (?:(\d+) )?")
+_FACILITY = {"nova": 16, "glance": 17, "cinder": 18, "keystone": 19, "neutron": 20, "swift": 21}
+_SEVERITY = {"DEBUG": 7, "INFO": 6, "AUDIT": 5, "WARNING": 4, "WARN": 4, "ERROR": 3, "TRACE": 3,
+             "CRITICAL": 2, "FATAL": 2}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+CONTROLLERS = [f"controller-{i}" for i in range(1, 4)]
+COMPUTES = [f"compute-{i:02d}" for i in range(1, 41)]
+
+
+# -- the stream ----------------------------------------------------------------------------------------
+
+@dataclass
+class Template:
+    """One corpus record as a format string: {0} its time, {1} its pid, {2}... its UUIDs."""
+
+    program: str
+    service: str
+    pri_severity: int
+    fmt: str
+    uuids: list[int]            # corpus-wide UUID numbers, in placeholder order
+    pid: int                    # the pid the corpus wrote
+
+
+def _template(raw: str, uuid_ids: dict[str, int]) -> tuple[str, list[int], int] | None:
+    lines = []
+    for line in raw.split("\n"):
+        if _LEAD.match(line):
+            line = line.split(" ", 1)[1]                       # loghub's leading file-name column
+        lines.append(line)
+    first = _STAMP.match(lines[0])
+    if first is None or first.group(2) is None:
+        return None                                          # no time or pid of its own: not templated
+    pid = int(first.group(2))
+    text = "\n".join(lines).replace("{", "{{").replace("}", "}}")
+    text = _STAMP.sub(lambda m: "{0} {1} " if m.group(2) else "{0} ", text)
+    found: list[int] = []
+
+    def number(m: re.Match) -> str:
+        n = uuid_ids.setdefault(m.group(0), len(uuid_ids))
+        if n not in found:
+            found.append(n)
+        return "{%d}" % (2 + found.index(n))
+    return _UUID.sub(number, text), found, pid
+
+
+def corpus_templates() -> tuple[list[list[Template]], int]:
+    """Per corpus file its records as templates (file order), and how many distinct UUIDs they use."""
+    top = CORPUS / "logs"
+    if not top.is_dir():
+        raise SystemExit(f"no log corpus at {top} (set STACKWATCH_CORPUS)")
+    uuid_ids: dict[str, int] = {}
+    files: list[list[Template]] = []
+    for path in sorted(top.rglob("*")):
+        if not path.is_file() or ".log" not in path.name or path.name.endswith(".csv"):
+            continue
+        with path.open("rb") as fh:
+            records = list(parse_lines(fh, syslog=False, source=str(path)))
+        by_program: dict[str, list[Template]] = {}
+        for r in records:
+            if r.program and not r.program.startswith(("nova-", "neutron-")):
+                continue
+            t = _template(r.raw, uuid_ids)
+            if t is None or r.level is None:
+                continue
+            program = r.program or program_from_path(str(path))[0]
+            fmt, uuids, pid = t
+            service = program.split("-")[0]
+            by_program.setdefault(program, []).append(Template(
+                program, service, _FACILITY.get(service, 1) * 8 + _SEVERITY.get(r.level, 6), fmt, uuids, pid))
+        files.extend(by_program.values())
+    return [f for f in files if f], len(uuid_ids)
+
+
+def hosts_for(program: str) -> list[str]:
+    if program in ("nova-compute", "neutron-metadata-agent", "neutron-openvswitch-agent"):
+        return COMPUTES
+    return CONTROLLERS
+
+
+def generate(n: int, base: int, seed: int = 1) -> tuple[list[bytes], list[tuple]]:
+    """n syslog messages (RFC 3164 header, as a local service writes them; LF inside a traceback record)
+    and, per message, (time as stored, host, program, pid) for checking."""
+    files, n_uuids = corpus_templates()
+    rnd = random.Random(seed)
+    out: list[bytes] = []
+    meta: list[tuple] = []
+    seconds: dict[int, tuple[str, str]] = {}
+    cycle = 0
+    while len(out) < n:
+        fresh = [str(uuid.UUID(int=rnd.getrandbits(128), version=4)) for _ in range(n_uuids)]
+        cursors = [0] * len(files)
+        hosts = [hosts_for(f[0].program)[(cycle * 7 + i) % len(hosts_for(f[0].program))] for i, f in enumerate(files)]
+        live = list(range(len(files)))
+        while live and len(out) < n:
+            for i in list(live):                           # interleave the files, one record each
+                if cursors[i] >= len(files[i]):
+                    live.remove(i)
+                    continue
+                t = files[i][cursors[i]]
+                cursors[i] += 1
+                seq = len(out)
+                sec, ms = divmod(seq, 1000)
+                stamps = seconds.get(sec)
+                if stamps is None:
+                    tm = time.gmtime(base + sec)
+                    stamps = seconds[sec] = (time.strftime("%Y-%m-%d %H:%M:%S", tm),
+                                             f"{_MONTHS[tm.tm_mon - 1]} {tm.tm_mday:2d} {time.strftime('%H:%M:%S', tm)}")
+                host = hosts[i]
+                pid = 1000 + zlib.crc32(f"{host} {t.program} {t.pid}".encode()) % 60000
+                body = t.fmt.format(f"{stamps[0]}.{ms:03d}", pid, *[fresh[u] for u in t.uuids])
+                out.append(f"<{t.pri_severity}>{stamps[1]} {host} {t.program}[{pid}]: {body}".encode())
+                meta.append((base + sec + float(f"0.{ms:03d}"), host, t.program, pid))
+                if len(out) >= n:
+                    break
+        cycle += 1
+    return out, meta
+
+
+def write_stream(messages: list[bytes], path: Path) -> int:
+    """The messages octet-counted (RFC 6587), as one file for sendfile(); returns its size."""
+    with path.open("wb") as fh:
+        for m in messages:
+            fh.write(b"%d %s" % (len(m), m))
+        return fh.tell()
+
+
+def send_stream(path: Path, port: int) -> float:
+    """Write the stream into rsyslogd's imtcp input; returns when the kernel has taken the last byte."""
+    with socket.create_connection(("127.0.0.1", port), timeout=600) as s, path.open("rb") as fh:
+        s.sendfile(fh)
+        s.shutdown(socket.SHUT_WR)
+        return time.perf_counter()
+
+
+# -- processes -----------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+class Proc:
+    """A child process started by this benchmark, stopped (TERM, then KILL) on `stop()` whatever happened."""
+
+    def __init__(self, name: str, cmd: list[str], log: Path):
+        self.name, self.log = name, log
+        with log.open("ab") as out:
+            self.p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.p.poll() is None
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.p.pid)
+
+    def stop(self) -> None:
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(30)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(10)
+
+    def tail(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+
+def rsyslogd_binary() -> str:
+    for p in ("/usr/sbin/rsyslogd", "/usr/bin/rsyslogd"):
+        if os.path.exists(p):
+            return p
+    raise SystemExit("rsyslogd not installed (apt-get install rsyslog rsyslog-relp)")
+
+
+def start_rsyslogd(d: Path, action: str) -> tuple[Proc, int]:
+    """rsyslogd in the foreground from `d`: an imtcp input on a free port, its own messages to a file,
+    the stream to `action` (RainerScript)."""
+    work = d / "work"
+    work.mkdir(parents=True)
+    port = free_port()
+    conf = d / "rsyslog.conf"
+    conf.write_text(
+        f'global(workDirectory="{work}" maxMessageSize="64k")\n'
+        'module(load="imtcp")\n'
+        f'input(type="imtcp" address="127.0.0.1" port="{port}")\n'
+        f'if $inputname == "rsyslogd" then {{\n  action(type="omfile" file="{d}/rsyslogd-internal.log")\n  stop\n}}\n'
+        + action)
+    proc = Proc("rsyslogd", [rsyslogd_binary(), "-n", "-f", str(conf), "-i", str(d / "rsyslogd.pid")],
+                d / "rsyslogd.out")
+    wait_listening(proc, port)
+    return proc, port
+
+
+def wait_listening(proc: Proc, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited: {proc.tail()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{proc.name} is not listening on {port} after {timeout:.0f} s: {proc.tail()}")
+
+
+def start_stackwatch(d: Path, protocol: str) -> tuple[Proc, int, Path]:
+    port = free_port()
+    data = d / "data"
+    config = d / "config.yaml"
+    config.write_text(
+        f"data_dir: {data}\n"
+        "inventory: {hosts: [{name: bench, address: 127.0.0.1, roles: []}]}\n"
+        "logs:\n  backend: sqlite\n"
+        f"  receive: {{{protocol}: 127.0.0.1:{port}}}\n")
+    proc = Proc("stackwatch", [str(STACKWATCH), "logs", "receive", "--config", str(config)], d / "stackwatch.out")
+    deadline = time.monotonic() + 60
+    while "receiving logs" not in proc.tail():
+        if not proc.alive() or time.monotonic() > deadline:
+            proc.stop()
+            raise RuntimeError(f"stackwatch logs receive did not start: {proc.tail()}")
+        time.sleep(0.05)
+    return proc, port, data / "stackwatch.db"
+
+
+# -- the runs ------------------------------------------------------------------------------------------
+
+def wait_for(count, n: int, procs: list[Proc]) -> tuple[float | None, int]:
+    """Poll `count()` until it reaches n; (perf_counter when it did or None, the last count)."""
+    last, last_change = 0, time.monotonic()
+    while True:
+        got = count()
+        now = time.perf_counter()
+        if got >= n:
+            return now, got
+        if got != last:
+            last, last_change = got, time.monotonic()
+        elif time.monotonic() - last_change > STALL:
+            return None, got
+        for p in procs:
+            if not p.alive():
+                raise RuntimeError(f"{p.name} exited: {p.tail()}")
+        time.sleep(0.05)
+
+
+def run_files(tmp: Path, stream: Path, n: int) -> dict:
+    d = tmp / "files"
+    out = d / "out"
+    out.mkdir(parents=True)
+    action = (f'template(name="bench-per-host" type="string" string="{out}/%HOSTNAME%.log")\n'
+              'action(type="omfile" dynaFile="bench-per-host" template="RSYSLOG_FileFormat")\n')
+    rsyslogd, port = start_rsyslogd(d, action)
+    offsets: dict[Path, tuple[int, int]] = {}
+
+    def lines() -> int:
+        for f in out.iterdir():
+            pos, count = offsets.get(f, (0, 0))
+            with f.open("rb") as fh:
+                fh.seek(pos)
+                data = fh.read()
+            offsets[f] = (pos + len(data), count + data.count(b"\n"))
+        return sum(c for _, c in offsets.values())
+
+    try:
+        t0 = time.perf_counter()
+        cpu0 = rsyslogd.cpu()
+        sent = send_stream(stream, port)
+        done, got = wait_for(lines, n, [rsyslogd])
+        cpu = rsyslogd.cpu() - cpu0
+    finally:
+        rsyslogd.stop()
+    if done is None:
+        raise RuntimeError(f"rsyslogd wrote {got} of {n} lines, then nothing for {STALL:.0f} s")
+    return {"seconds": done - t0, "sent_seconds": sent - t0, "rate": n / (done - t0), "lines": got,
+            "rsyslogd_cpu": cpu}
+
+
+def run_stackwatch(tmp: Path, stream: Path, n: int, meta: list[tuple], protocol: str) -> dict:
+    d = tmp / f"stackwatch-{protocol}"
+    d.mkdir()
+    spool = d / "spool"
+    spool.mkdir()
+    procs: list[Proc] = []
+    try:
+        sw, sw_port, db_path = start_stackwatch(d, protocol)
+        procs.append(sw)
+        forward = client_config("central", [], None, "127.0.0.1", sw_port, protocol=protocol,
+                                queue_dir=str(spool), resume_interval=1, resume_interval_max=2)[FORWARD_FILE]
+        rsyslogd, port = start_rsyslogd(d, forward)
+        procs.append(rsyslogd)
+        reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        count = lambda: reader.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        base_count = count()
+        t0 = time.perf_counter()
+        cpu0 = sw.cpu(), rsyslogd.cpu()
+        sent = send_stream(stream, port)
+        done, got = wait_for(lambda: count() - base_count, n, procs)
+        cpu = sw.cpu() - cpu0[0], rsyslogd.cpu() - cpu0[1]
+        reader.close()
+        rsyslogd.stop()
+        time.sleep(0.5)
+        sw.stop()
+        if sw.p.returncode not in (0, -signal.SIGTERM):
+            raise RuntimeError(f"stackwatch exited with {sw.p.returncode}: {sw.tail()}")
+    finally:
+        for p in reversed(procs):
+            p.stop()
+    result = {"seconds": None if done is None else done - t0, "sent_seconds": sent - t0,
+              "rate": None if done is None else n / (done - t0), "stackwatch_cpu": cpu[0], "rsyslogd_cpu": cpu[1]}
+    result.update(verify(db_path, n, meta))
+    return result
+
+
+def verify(db_path: Path, n: int, meta: list[tuple]) -> dict:
+    """Every message stored once (one event per distinct time of the stream), a sample stored right."""
+    from stackwatch.config import MetricsConfig
+    from stackwatch.store.sqlite import open_store
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    lo, hi = meta[0][0] - 0.5, meta[-1][0] + 0.5
+    total, distinct = conn.execute("SELECT count(*), count(DISTINCT ts) FROM events WHERE ts BETWEEN ? AND ?",
+                                   (lo, hi)).fetchone()
+    other = conn.execute("SELECT count(*) FROM events WHERE ts NOT BETWEEN ? AND ?", (lo, hi)).fetchone()[0]
+    rnd = random.Random(7)
+    wrong, request_id = [], None
+    for i in rnd.sample(range(n), min(200, n)):
+        ts, host, program, pid = meta[i]
+        row = conn.execute("SELECT host, program, service, raw, fields, request_id FROM events WHERE ts = ?",
+                           (ts,)).fetchone()
+        if row is None:
+            wrong.append((i, "missing"))
+            continue
+        if (row[0], row[1], row[2]) != (host, program, program.split("-")[0]) or f'"pid":{pid}' not in row[4] \
+                or not row[3].startswith("<"):
+            wrong.append((i, row[:3]))
+        request_id = request_id or row[5]
+    conn.close()
+    traced = None
+    if request_id:
+        store = open_store(db_path, MetricsConfig())
+        traced = len(store.events.trace(request_id))
+        store.close()
+    return {"stored": total, "distinct": distinct, "lost": n - distinct, "duplicates": total - distinct,
+            "other_events": other, "sample_wrong": wrong[:5], "sample_wrong_count": len(wrong),
+            "trace": (request_id, traced)}
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="stackwatch-bench-ingest-"))
+    try:
+        t = time.perf_counter()
+        base = int(time.time()) - 7200
+        messages, meta = generate(N, base)
+        stream = tmp / "stream.bin"
+        size = write_stream(messages, stream)
+        lines = sum(m.count(b"\n") + 1 for m in messages)
+        del messages
+        print(f"stream: {N:,} messages ({lines:,} lines, tracebacks in their records), {size / 1e6:.0f} MB, "
+              f"built in {time.perf_counter() - t:.1f} s", flush=True)
+        files = run_files(tmp, stream, N)
+        print(f"baseline, rsyslogd imtcp -> files: {N:,} in {files['seconds']:.2f} s = {files['rate']:,.0f} lines/s "
+              f"(sender done at {files['sent_seconds']:.2f} s; rsyslogd cpu {files['rsyslogd_cpu']:.1f} s)",
+              flush=True)
+        status = 0
+        for protocol in PROTOCOLS:
+            r = run_stackwatch(tmp, stream, N, meta, protocol)
+            ok = r["lost"] == 0 and r["duplicates"] == 0 and not r["sample_wrong_count"] and r["trace"][1]
+            rate = r["rate"]
+            if rate is None:
+                print(f"stackwatch over {protocol}: STALLED with {r['stored']:,} of {N:,} stored")
+                status = 1
+                continue
+            meets = rate >= TARGET and ok
+            status = status or (0 if meets else 1)
+            print(f"rsyslogd -> {protocol} -> stackwatch -> SQLite: {N:,} in {r['seconds']:.2f} s = {rate:,.0f} lines/s; "
+                  f"{rate / files['rate']:.3f}x the baseline; lost {r['lost']}, duplicated {r['duplicates']}, "
+                  f"sample {'ok' if not r['sample_wrong_count'] else r['sample_wrong']}, trace {r['trace'][1]} event(s) "
+                  f"(sender done at {r['sent_seconds']:.2f} s; cpu stackwatch {r['stackwatch_cpu']:.1f} s, "
+                  f"rsyslogd {r['rsyslogd_cpu']:.1f} s)  [target: >= {TARGET:,} lines/s, 0 lost] "
+                  f"-> {'meets' if meets else 'MISSES'}", flush=True)
+        return status
+    finally:
+        if os.environ.get("BENCH_KEEP"):
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
