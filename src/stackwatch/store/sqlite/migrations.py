@@ -90,7 +90,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     """),
 ]
 
-MIGRATIONS.append((3, "notifications, dead letters and operation timings", """
+MIGRATIONS.append((3, "notifications and dead letters", """
     CREATE TABLE notifications (
         id INTEGER PRIMARY KEY,
         message_id TEXT NOT NULL UNIQUE,  -- duplicates (redeliveries, several bindings) are dropped here
