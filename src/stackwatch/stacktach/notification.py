@@ -1,0 +1,271 @@
+"""One OpenStack notification: bytes off the bus -> a frozen `Notification`, or `MalformedNotification`.
+
+Pure: stdlib only. This module owns the wire format: the oslo.messaging v2 envelope
+(`{"oslo.version": "2.0", "oslo.message": "<JSON string>"}`) or a bare message; legacy
+notifications (`compute.instance.create.end`, `payload.instance_id`, `_context_*` keys, `""` for null
+times) and nova's versioned ones (`instance.create.end`, `payload.nova_object.data` with nested
+nova_objects such as `flavor` and `fault`), all mapped onto the same fields. `name` is the
+normalized event name (see `stackwatch.stacktach.names`); `payload` is the plain dict with every
+nova_object replaced by its data, recursively.
+
+Anything that is JSON, an object and has an `event_type` decodes, whatever its event type or
+publisher: fields that are absent or of the wrong type are None. Only bodies that cannot be
+understood raise `MalformedNotification`, whose short `reason` the consumer logs and counts.
+Auth tokens are secrets (NOTES 3.1b): `_context_auth_token`'s value, and any `auth_token` inside the
+payload, is replaced by "<redacted>" in `payload` and wherever it occurs in `raw`; otherwise `raw`
+is the body as received.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from stackwatch.stacktach import names
+from stackwatch.stacktach.faults import Fault, fault_of
+from stackwatch.stacktach.times import integer, parse_time, text
+
+DEFAULT_MAX_BYTES = 1 << 20          # the largest real notifications (create with a catalog) are ~100 KiB
+REDACTED = "<redacted>"
+_SECRET_KEYS = {"auth_token", "_context_auth_token"}
+_MIN_SECRET = 8
+
+
+class MalformedNotification(ValueError):
+    """The body cannot be turned into a Notification; the consumer dead-letters it.
+
+    `reason` is one of: "not bytes", "too large", "not UTF-8", "not JSON", "not an object", "bad envelope",
+    "envelope not JSON", "no event_type", "payload not an object", "too deeply nested"."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    message_id: str | None
+    event_type: str                  # as sent
+    name: str                        # normalized: legacy and versioned forms agree
+    priority: str | None             # upper-cased: INFO, ERROR, WARN, ...
+    publisher_id: str | None
+    service: str                     # nova, glance, cinder, neutron, keystone, ...
+    host: str | None
+    timestamp: float | None          # epoch seconds; None when absent (nova's doc samples)
+    request_id: str | None
+    global_request_id: str | None
+    tenant_id: str | None
+    user_id: str | None
+    instance_uuid: str | None
+    state: str | None
+    old_state: str | None
+    task_state: str | None
+    flavor: str | None               # flavor name, else flavor id
+    image: str | None                # image uuid
+    launched_at: float | None
+    deleted_at: float | None
+    terminated_at: float | None
+    audit_period_beginning: float | None
+    audit_period_ending: float | None
+    vcpus: int | None
+    memory_mb: int | None
+    root_gb: int | None
+    fault: Fault | None
+    is_error: bool
+    payload: Mapping[str, Any]
+    raw: str
+    payload_type: str | None = None  # versioned: nova_object.name ("InstanceActionPayload")
+    cell: str | None = None          # legacy payload cell_name, else the deployment passed in
+
+
+def decode(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES, *, exchange: str | None = None,
+           cell: str | None = None) -> Notification:
+    """Decode one AMQP body. `exchange` is the fallback service for unknown publishers, `cell` the
+    fallback cell (the consumer's deployment). Raises MalformedNotification, nothing else."""
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise MalformedNotification("not bytes", type(body).__name__)
+    body = bytes(body)
+    if len(body) > max_bytes:
+        raise MalformedNotification("too large", f"{len(body)} bytes > {max_bytes}")
+    try:
+        raw = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedNotification("not UTF-8", str(exc)) from None
+    try:
+        return _decode(raw.removeprefix("\ufeff"), exchange, cell)
+    except RecursionError:
+        raise MalformedNotification("too deeply nested") from None
+
+
+def _decode(raw: str, exchange: str | None, cell: str | None) -> Notification:
+    doc = _loads(raw, "not JSON")
+    if "oslo.message" in doc:
+        inner, version = doc["oslo.message"], doc.get("oslo.version")
+        if not isinstance(inner, str):
+            raise MalformedNotification("bad envelope", "oslo.message is not a string")
+        if version is not None and not (isinstance(version, str) and version.startswith("2.")):
+            raise MalformedNotification("bad envelope", f"oslo.version {version!r}")
+        doc = _loads(inner, "envelope not JSON")
+    event_type = doc.get("event_type")
+    if not isinstance(event_type, str) or not event_type.strip():
+        raise MalformedNotification("no event_type")
+    wire_payload = doc.get("payload")
+    if wire_payload is None:
+        wire_payload = {}
+    if not isinstance(wire_payload, dict):
+        raise MalformedNotification("payload not an object", type(wire_payload).__name__)
+
+    payload_type = text(wire_payload.get("nova_object.name"))
+    secrets: set[str] = set()
+    p: dict[str, Any] = _flatten(wire_payload, secrets)
+    context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
+
+    def ctx(key: str) -> Any:
+        value = doc.get("_context_" + key)
+        return value if value is not None else context.get(key)
+
+    initiator = p.get("initiator") if isinstance(p.get("initiator"), dict) else {}   # keystone CADF
+    publisher_id = text(doc.get("publisher_id"))
+    name = names.normalize_name(event_type)
+    priority = text(doc.get("priority"))
+    priority = priority.upper() if priority else None
+    flavor = p.get("flavor") if isinstance(p.get("flavor"), dict) else {}
+    fault = fault_of(p, payload_type, priority)
+    token = text(ctx("auth_token"))
+    if token:
+        secrets.add(token)
+    audit = p.get("audit_period") if isinstance(p.get("audit_period"), dict) else {}
+    state_update = p.get("state_update") if isinstance(p.get("state_update"), dict) else {}
+
+    return Notification(
+        message_id=text(doc.get("message_id")),
+        event_type=event_type,
+        name=name,
+        priority=priority,
+        publisher_id=publisher_id,
+        service=names.service_of(publisher_id, event_type, exchange),
+        host=_host(publisher_id, p),
+        timestamp=parse_time(doc.get("timestamp")),
+        request_id=_first(text, ctx("request_id"), p.get("request_id"), initiator.get("request_id")),
+        global_request_id=text(ctx("global_request_id")),
+        tenant_id=_first(text, p.get("tenant_id"), p.get("project_id"), ctx("project_id"),
+                         ctx("tenant"), ctx("tenant_id"), p.get("owner"), initiator.get("project_id")),
+        user_id=_first(text, p.get("user_id"), ctx("user_id"), ctx("user"), initiator.get("user_id")),
+        instance_uuid=_instance_uuid(p, payload_type),
+        state=_first(text, p.get("state"), p.get("status")),
+        old_state=_first(text, p.get("old_state"), state_update.get("old_state")),
+        task_state=_task_state(p),
+        flavor=_flavor(p, flavor),
+        image=_image(p, name),
+        launched_at=parse_time(p.get("launched_at")),
+        deleted_at=parse_time(p.get("deleted_at")),
+        terminated_at=parse_time(p.get("terminated_at")),
+        audit_period_beginning=parse_time(p.get("audit_period_beginning") or audit.get("audit_period_beginning")),
+        audit_period_ending=parse_time(p.get("audit_period_ending") or audit.get("audit_period_ending")),
+        vcpus=_first(integer, p.get("vcpus"), flavor.get("vcpus")),
+        memory_mb=_first(integer, p.get("memory_mb"), flavor.get("memory_mb")),
+        root_gb=_first(integer, p.get("root_gb"), flavor.get("root_gb")),
+        fault=fault,
+        is_error=(priority in ("ERROR", "CRITICAL") or event_type.endswith(".error")
+                  or name.endswith(".error") or fault is not None),
+        payload=p,
+        raw=_redact(raw, secrets),
+        payload_type=payload_type,
+        cell=text(p.get("cell_name")) or cell,
+    )
+
+
+def _loads(raw: str, reason: str) -> dict:
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:                     # JSONDecodeError, and int-too-long
+        raise MalformedNotification(reason, str(exc)) from None
+    if not isinstance(doc, dict):
+        raise MalformedNotification("not an object", type(doc).__name__)
+    return doc
+
+
+def _flatten(value: Any, secrets: set[str]) -> Any:
+    """Replace each nova_object dict by its `nova_object.data`, recursively; blank `auth_token`s
+    (`@wrap_exception` payloads carry the request context in `args.context`) and collect them."""
+    if isinstance(value, dict):
+        data = value.get("nova_object.data")
+        if isinstance(data, dict):
+            value = data
+        out = {}
+        for k, v in value.items():
+            if k in _SECRET_KEYS and isinstance(v, str) and v:
+                secrets.add(v)
+                out[k] = REDACTED
+            else:
+                out[k] = _flatten(v, secrets)
+        return out
+    if isinstance(value, list):
+        return [_flatten(v, secrets) for v in value]
+    return value
+
+
+def _redact(raw: str, secrets: set[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= _MIN_SECRET:                     # never blank short strings all over the body
+            raw = raw.replace(secret, REDACTED)
+    return raw
+
+
+def _first(convert, *values):
+    for value in values:
+        converted = convert(value)
+        if converted is not None:
+            return converted
+    return None
+
+
+def _host(publisher_id: str | None, p: dict) -> str | None:
+    """A compute publisher names the compute host; otherwise the payload's host (the instance's
+    compute host, cinder's volume host), else the publisher's. cinder's @backend#pool is cut."""
+    _kind, pub_host = names.split_publisher(publisher_id)
+    if names.is_compute_publisher(publisher_id) and pub_host:
+        return names.bare_host(pub_host)
+    return names.bare_host(text(p.get("host")) or pub_host)
+
+
+def _instance_uuid(p: dict, payload_type: str | None) -> str | None:
+    found = _first(text, p.get("instance_id"), p.get("instance_uuid"))
+    if found is None and payload_type and payload_type.startswith("Instance"):
+        found = text(p.get("uuid"))
+    if found is None:                                         # @wrap_exception: {exception, args}
+        args = p.get("args") if isinstance(p.get("args"), dict) else {}
+        instance = args.get("instance") if isinstance(args.get("instance"), dict) else {}
+        exc = p.get("exception") if isinstance(p.get("exception"), dict) else {}
+        kwargs = exc.get("kwargs") if isinstance(exc.get("kwargs"), dict) else {}
+        found = _first(text, instance.get("uuid"), args.get("instance_uuid"),
+                       kwargs.get("instance_uuid"), kwargs.get("instance_id"))
+    return found
+
+
+def _task_state(p: dict) -> str | None:
+    if "task_state" in p:                                     # versioned
+        return text(p.get("task_state"))
+    if "new_task_state" in p:                                 # legacy compute.instance.update
+        return text(p.get("new_task_state"))
+    return text(p.get("state_description"))                   # legacy: the task state or ""
+
+
+def _flavor(p: dict, flavor: dict) -> str | None:
+    legacy = p.get("instance_type")
+    if isinstance(legacy, dict):
+        flavor = flavor or legacy
+        legacy = None
+    return _first(text, legacy, flavor.get("name"), p.get("instance_flavor_id"), flavor.get("flavorid"))
+
+
+def _image(p: dict, name: str) -> str | None:
+    meta = p.get("image_meta") if isinstance(p.get("image_meta"), dict) else {}
+    url = text(p.get("image_ref_url"))
+    from_url = (url.rstrip("/").rpartition("/")[2] or None) if url else None
+    found = _first(text, p.get("image_uuid"), meta.get("base_image_ref"), from_url, p.get("image_ref"))
+    if found is None and name.startswith("image."):           # glance: the payload is the image
+        found = text(p.get("id"))
+    return found

@@ -1,0 +1,36 @@
+"""The notification sink over a real SQLite store: normalized rows, duplicates dropped, bad bodies and
+unknown event types dead-lettered with a reason, raw kept."""
+
+import json
+
+from stackwatch.stacktach.ingest import NotificationIngest
+from stackwatch.stacktach.message import AmqpMessage
+
+UUID = "9a1b2c3d-0000-4000-8000-00000000abcd"
+
+
+def legacy(event_type, message_id, **payload):
+    inner = {"message_id": message_id, "event_type": event_type, "publisher_id": "compute.cmp1",
+             "priority": "INFO", "timestamp": "2026-11-25 10:00:00.000000", "_context_request_id": "req-1",
+             "payload": {"instance_id": UUID, "tenant_id": "t1", "state": "active", **payload}}
+    return json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)}).encode()
+
+
+def msg(body, mid=None, exchange="nova"):
+    return AmqpMessage(body, mid, exchange, "notifications.info", 1000.0, "region-one")
+
+
+def test_sink_stores_dedupes_and_dead_letters(store):
+    ingest = NotificationIngest(store.notifications)
+    ingest.sink([msg(legacy("compute.instance.create.end", "m1")), msg(legacy("compute.instance.create.end", "m1")),
+                 msg(b"not json at all"), msg(b'{"no": "event_type"}'),
+                 msg(json.dumps({"event_type": "thing.happened", "publisher_id": "weird.host",
+                                 "payload": {}}).encode(), exchange="weird")])
+    ingest.sink([msg(legacy("compute.instance.create.end", "m1"))])  # a redelivery after a crash
+    (row,) = store.notifications.query(instance=UUID)
+    assert (row.message_id, row.name, row.service, row.host, row.tenant_id, row.request_id, row.deployment) == (
+        "m1", "instance.create.end", "nova", "cmp1", "t1", "req-1", "region-one")
+    assert json.loads(json.loads(row.raw)["oslo.message"])["event_type"] == "compute.instance.create.end"
+    assert ingest.stored == 1 and ingest.duplicates == 2
+    assert store.notifications.dead_letter_counts() == {"not JSON": 1, "no event_type": 1, "unknown event type": 1}
+    assert {d.raw for d in store.notifications.dead_letters()} >= {b"not json at all"}
