@@ -116,4 +116,4 @@ def status(config, host: str | None) -> None:
     sys.exit(int(worst(c.state for c in rows)) if rows else 3)
 
 
-from stackwatch import cli_logs  # noqa: E402,F401  (registers the logs, trace and rsyslog-config commands)
+from stackwatch import cli_events, cli_logs  # noqa: E402,F401  (register the events, logs, trace, rsyslog-config commands)

@@ -159,6 +159,36 @@ class LogsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Deployment:
+    """One region or cell whose RabbitMQ carries its notifications (StackTach's deployment)."""
+
+    name: str
+    urls: tuple[str, ...] = field(repr=False)           # passwords filled in from `password`
+    bindings: tuple[tuple[str, str], ...]               # (exchange, routing key)
+    queue: str
+    prefetch: int = 1000
+    max_length: int | None = None
+    ttl: float | None = None
+    consumers: int = 1
+
+
+DEFAULT_BINDINGS = (
+    ("nova", "notifications.info"), ("nova", "notifications.error"),
+    ("nova", "versioned_notifications.info"), ("nova", "versioned_notifications.error"),
+    ("glance", "notifications.info"), ("glance", "notifications.error"),
+    ("neutron", "notifications.info"), ("neutron", "notifications.error"),
+    ("keystone", "notifications.info"), ("openstack", "notifications.info"), ("openstack", "notifications.error"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationsConfig:
+    deployments: tuple[Deployment, ...] = ()
+    retention: float = 90 * 86400
+    stuck_after: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     data_dir: Path
@@ -171,6 +201,7 @@ class Config:
     collectors: tuple[CollectorSpec, ...]
     alerting: AlertingConfig
     logs: LogsConfig = LogsConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
 
     @property
     def database_path(self) -> Path:
@@ -187,7 +218,7 @@ class Config:
 
 
 _TOP_KEYS = ("data_dir", "hostname", "web", "storage", "metrics", "inventory", "checks", "collectors",
-             "alerting", "logs")
+             "alerting", "logs", "notifications")
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
@@ -224,11 +255,13 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     alerting = _build_alerting(r, r.mapping(top.get("alerting"), "alerting",
                                             ("evaluation_interval", "staleness", "rules")), checks)
     logs = _build_logs(r, r.mapping(top.get("logs"), "logs", _LOGS_KEYS))
+    notifications = _build_notifications(r, r.mapping(top.get("notifications"), "notifications",
+                                                      ("deployments", "retention", "stuck_after")))
     if r.problems:
         raise ConfigError(path, r.problems)
     return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
                   hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
-                  checks=checks, collectors=collectors, alerting=alerting, logs=logs)
+                  checks=checks, collectors=collectors, alerting=alerting, logs=logs, notifications=notifications)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:
@@ -532,3 +565,50 @@ def _build_logs(r: Reader, m: dict) -> LogsConfig:
         central_port=int(r.number(central, "port", "logs.central", 514, 1)),
         central_dir=r.str(central, "directory", "logs.central", "/var/log/rsyslog"),
     )
+
+
+def _build_notifications(r: Reader, m: dict) -> NotificationsConfig:
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    deployments, seen = [], set()
+    for i, d in enumerate(r.list(m.get("deployments"), "notifications.deployments")):
+        path = f"notifications.deployments[{i}]"
+        dm = r.mapping(d, path, ("name", "urls", "password", "bindings", "queue", "prefetch", "max_length", "ttl",
+                                 "consumers"))
+        name = r.str(dm, "name", path)
+        if name in seen:
+            r.problem(f"{path}.name", f"duplicate deployment {name!r}")
+        seen.add(name)
+        password = r.secret(dm, "password", path, required=False)
+        urls = []
+        for j, url in enumerate(r.str_list(dm, "urls", path)):
+            parts = urlsplit(url)
+            if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
+                r.problem(f"{path}.urls[{j}]", f"not an AMQP URL: {url!r}", "amqp://user@host:5672/%2F")
+                continue
+            if parts.password:
+                r.problem(f"{path}.urls[{j}]", "a password is written in the URL",
+                          "give password: {env: VARIABLE} and leave it out of the URL")
+                continue
+            if password:
+                netloc = f"{parts.username or ''}:{quote(password, safe='')}@{parts.hostname}"
+                netloc += f":{parts.port}" if parts.port else ""
+                url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+            urls.append(url)
+        if not dm.get("urls"):
+            r.problem(f"{path}.urls", "required", "e.g. [amqp://stackwatch@rabbit-1:5672/%2F]")
+        bindings = []
+        raw_b = dm.get("bindings")
+        if raw_b is None:
+            bindings = list(DEFAULT_BINDINGS)
+        for exchange, keys in r.mapping(raw_b, f"{path}.bindings").items():
+            for key in ([keys] if isinstance(keys, str) else r.str_list({"k": keys}, "k", f"{path}.bindings.{exchange}")):
+                bindings.append((str(exchange), key))
+        ttl = r.duration(dm, "ttl", path, None, allow_none=True)
+        deployments.append(Deployment(
+            name, tuple(urls), tuple(bindings), r.str(dm, "queue", path, f"stackwatch.notifications.{name}"),
+            int(r.number(dm, "prefetch", path, 1000, 1)),
+            None if dm.get("max_length") is None else int(r.number(dm, "max_length", path, None, 1)),
+            ttl, int(r.number(dm, "consumers", path, 1, 1))))
+    return NotificationsConfig(tuple(deployments), r.duration(m, "retention", "notifications", "90d"),
+                               r.duration(m, "stuck_after", "notifications", "1h"))
