@@ -198,3 +198,36 @@ def events_audit(config, start: str, end: str, as_json: bool) -> None:
     for u in report.usage:
         click.echo(f"{str(u.tenant_id):<34} {str(u.flavor):<12} {u.instances:>9} {u.instance_hours:>11.2f} "
                    f"{u.vcpu_hours:>11.2f} {u.ram_gb_hours:>10.2f}")
+
+
+@events.command("consume")
+@config_options
+@click.option("-v", "--verbose", count=True)
+def events_consume(config, verbose: int) -> None:
+    """Run only the notification consumers (every configured deployment) into the archive, until SIGTERM."""
+    import signal
+    import threading
+
+    from stackwatch import logsetup
+    from stackwatch.notifications_runtime import NotificationRuntime
+
+    logsetup.configure(verbose)
+    if not config.notifications.deployments:
+        fail("no notifications.deployments in the config: nothing to consume")
+    store = _store(config)
+    rt = NotificationRuntime.build(config, store.notifications)
+    stop = threading.Event()
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda *_: stop.set())
+    rt.start()
+    click.echo(f"consuming notifications: {rt.describe()}", err=True)
+    while not stop.wait(10):
+        for c in rt.consumers:
+            if c.error is not None:
+                rt.stop()
+                store.close()
+                fail(f"consumer {c.deployment}: {c.error}")
+    rt.stop()
+    store.close()
+    click.echo(f"stopped: {rt.ingest.stored} stored, {rt.ingest.duplicates} duplicate(s), "
+               f"{sum(rt.ingest.dead.values())} dead letter(s)", err=True)

@@ -17,6 +17,7 @@ from stackwatch.exposition import build_registry
 from stackwatch.model import CheckResult, Kind, Sample, SeriesKey, State
 from stackwatch.scheduler import Scheduler
 from stackwatch.logs_runtime import LogRuntime
+from stackwatch.notifications_runtime import NotificationRuntime
 from stackwatch.store.events_backend import open_event_store
 from stackwatch.store.sqlite import Store, open_store
 
@@ -32,6 +33,7 @@ class Runtime:
     registry: object
     events: object
     logs: LogRuntime
+    notifications: NotificationRuntime
     clock: Callable[[], float] = time.time
 
     @classmethod
@@ -44,8 +46,9 @@ class Runtime:
             store.db.on_write = write_latency.observe
             logwatch = LogWatch(config.alerting.rules)
             logs = LogRuntime.build(config, events, store.metrics, logwatch)
+            notifications = NotificationRuntime.build(config, store.notifications)
             rt = cls(config, store, scheduler, AlertService(config.alerting, store, logwatch), registry, events,
-                     logs, clock)
+                     logs, notifications, clock)
             rt._schedule()
         except BaseException:
             store.close()
@@ -113,17 +116,20 @@ class Runtime:
         deleted["check_results"] = self.store.checks.enforce_retention(now, self.config.storage.check_history_retention)
         deleted["alert_history"] = self.store.alerts.enforce_retention(now, self.config.storage.alert_history_retention)
         deleted["events"] = self.events.enforce_retention(now, self.config.logs.retention)
+        deleted["notifications"] = self.store.notifications.enforce_retention(now, self.config.notifications.retention)
         log.info("retention: deleted %s", deleted)
 
     def start(self) -> None:
         """Start the log inputs (they raise LogInputError, e.g. a port taken), then the scheduler."""
         self.logs.start()
+        self.notifications.start()
         self.scheduler.start()
 
     def stop(self) -> None:
         """Stop the inputs (nothing unstored is acknowledged), let running jobs finish, write the last
         log metrics, checkpoint rollups and close the stores."""
         self.logs.stop()
+        self.notifications.stop()
         self.scheduler.shutdown(wait=True)
         self.logs.flush_metrics(self.clock())
         if self.events is not self.store.events and hasattr(self.events, "close"):
