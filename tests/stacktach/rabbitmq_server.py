@@ -27,6 +27,7 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -148,7 +149,7 @@ class RabbitBroker:
         }
 
     def command_lines(self) -> list[str]:
-        env = " ".join(f"{k}={v}" for k, v in self.env.items() if k != "PATH")
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env.items() if k != "PATH")
         return [f"epmd -address 127.0.0.1 -port {self.epmd_port}",
                 f"env -i PATH=$PATH {env} {RABBITMQ_SERVER}"]
 

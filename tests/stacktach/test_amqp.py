@@ -343,10 +343,11 @@ def test_stop_acks_only_what_was_stored(rabbitmq, queue_name, tmp_path):
 # -- kill -9 while 100,000 notifications flow ------------------------------------------------------------
 
 CHILD = r"""
-import json, os, signal, sqlite3, sys
+import json, os, signal, sqlite3, sys, time
 from stackwatch.stacktach.amqp import NotificationConsumer
 
-db_path, url, queue = sys.argv[1:4]
+db_path, url, queue, pause_at, marker = sys.argv[1:6]
+pause_at = int(pause_at)
 db = sqlite3.connect(db_path)
 db.execute("PRAGMA journal_mode=WAL")
 db.execute("CREATE TABLE IF NOT EXISTS notes (message_id TEXT PRIMARY KEY, body BLOB NOT NULL)")
@@ -360,6 +361,11 @@ def sink(batch):
         cur = db.executemany("INSERT OR IGNORE INTO notes VALUES (?, ?)", rows)
         db.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?)",
                    (os.getpid(), len(rows), cur.rowcount, sum(m.redelivered for m in batch)))
+    global pause_at
+    if pause_at and db.execute("SELECT count(*) FROM notes").fetchone()[0] >= pause_at:
+        pause_at = 0                      # the worst moment for a kill: committed, not yet acked
+        open(marker, "w").close()
+        time.sleep(60)
 
 consumer = NotificationConsumer("crash-test", [url], [("nova", "notifications.info")], queue, sink)
 signal.signal(signal.SIGTERM, lambda *_: consumer.stop(timeout=0))
@@ -377,17 +383,20 @@ def _count(db_path: Path, sql: str = "SELECT count(*) FROM notes") -> int:
         return 0
 
 
-def _spawn(tmp_path: Path, db_path: Path, url: str, queue: str, tag: str) -> subprocess.Popen:
+def _spawn(tmp_path: Path, db_path: Path, url: str, queue: str, tag: str, pause_at: int = 0) -> subprocess.Popen:
+    """The consumer as a process of its own; with `pause_at`, it stops for a minute right after the commit
+    that reaches that count, before the ack, having created `tmp_path/tag.paused`."""
     script = tmp_path / "consumer_child.py"
     script.write_text(CHILD)
-    out = (tmp_path / f"{tag}.out").open("wb")
-    return subprocess.Popen([sys.executable, str(script), str(db_path), url, queue], stdout=out,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    with (tmp_path / f"{tag}.out").open("wb") as out:
+        return subprocess.Popen([sys.executable, str(script), str(db_path), url, queue, str(pause_at),
+                                 str(tmp_path / f"{tag}.paused")], stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
 
 
 def test_kill_9_mid_flow_then_restart_stores_every_message_exactly_once(rabbitmq, queue_name, tmp_path):
     db_path = tmp_path / "crash.db"
-    first = _spawn(tmp_path, db_path, rabbitmq.url(), queue_name, "first")
+    first = _spawn(tmp_path, db_path, rabbitmq.url(), queue_name, "first", pause_at=20_000)
     try:
         wait_until(lambda: first.poll() is None and _consumers(rabbitmq, queue_name) == 1, 30, "first consumer")
         ids = [f"crash-{i:06d}-{uuid.uuid4().hex[:8]}" for i in range(CRASH_N)]
@@ -400,8 +409,8 @@ def test_kill_9_mid_flow_then_restart_stores_every_message_exactly_once(rabbitmq
             published.set()
         pub = threading.Thread(target=publisher, daemon=True)
         pub.start()
-        wait_until(lambda: _count(db_path) >= 20_000, 120, "20,000 stored by the first consumer")
-        os.kill(first.pid, signal.SIGKILL)
+        wait_until(lambda: (tmp_path / "first.paused").exists(), 120, "20,000 stored by the first consumer")
+        os.kill(first.pid, signal.SIGKILL)                      # between its last commit and its ack
         first.wait(10)
         at_kill = _count(db_path)
         mid_flow = not published.is_set()
@@ -433,6 +442,7 @@ def test_kill_9_mid_flow_then_restart_stores_every_message_exactly_once(rabbitmq
     assert total == distinct == CRASH_N
     assert stored == set(ids)
     assert inserted == CRASH_N
+    assert delivered - inserted > 0          # the batch committed but not acked came back, and was ignored
     assert depth == 0
 
 
