@@ -10,9 +10,10 @@ the same N messages; timed from the start of consuming until the last message is
   (a) baseline: a bare pika BlockingConnection consumer, prefetch 1000, that json-decodes each envelope and
       its inner message and acks each delivery (`basic_ack` per message, the obvious bare consumer);
   (a') the same bare consumer acking with multiple=True every 500 (a stronger baseline, for information);
-  (b) NotificationConsumer (prefetch 1000, batches of 500, ack multiple per batch) into a placeholder sink
-      that decodes the same way and stores raw body + message_id into SQLite (WAL, INSERT OR IGNORE, one
-      transaction per batch). The real pipeline will replace the sink.
+  (b) capture into the embedded store: NotificationConsumer (prefetch 1000, batches of 500, ack multiple per
+      batch) into stackwatch's NotificationIngest sink, which decodes and normalizes each notification and
+      stores it in the archive of the SQLite store (one row per message_id, raw kept, indexes, one
+      transaction per batch), as `stackwatch serve` does.
 
 Then checked: N distinct message ids stored, queue empty. Target (the issue): (b) >= 0.6 x (a).
 """
@@ -117,34 +118,25 @@ def bare(broker: RabbitBroker, queue: str, ack_every: int) -> float:
     return N / elapsed
 
 
-class SqliteRawSink:
-    """Placeholder sink: raw body + message_id, INSERT OR IGNORE, one transaction per batch."""
-
-    def __init__(self, path: Path):
-        self.db = sqlite3.connect(path, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE raw (message_id TEXT PRIMARY KEY, body BLOB NOT NULL)")
-        self.stored = 0
-
-    def __call__(self, batch) -> None:
-        rows = [(decode(m.body)["message_id"], m.body) for m in batch]
-        with self.db:
-            self.stored += self.db.executemany("INSERT OR IGNORE INTO raw VALUES (?, ?)", rows).rowcount
-
-
 def ours(broker: RabbitBroker, queue: str, db_path: Path) -> float:
-    sink = SqliteRawSink(db_path)
-    consumer = NotificationConsumer("bench", [broker.url()], [BINDING], queue, sink)
+    from stackwatch.config import MetricsConfig
+    from stackwatch.stacktach.ingest import NotificationIngest
+    from stackwatch.store.sqlite import open_store
+
+    store = open_store(db_path, MetricsConfig())
+    ingest = NotificationIngest(store.notifications)
+    consumer = NotificationConsumer("bench", [broker.url()], [BINDING], queue, ingest.sink)
     t0 = time.perf_counter()
     consumer.start()
-    while sink.stored < N:
+    while ingest.stored < N:
         if consumer.error:
             raise consumer.error
         time.sleep(0.005)
     elapsed = time.perf_counter() - t0
     consumer.stop()
-    distinct = sink.db.execute("SELECT count(DISTINCT message_id) FROM raw").fetchone()[0]
-    assert distinct == N and consumer.stats.acked == N, (distinct, consumer.stats)
+    distinct = store.db.read().execute("SELECT count(DISTINCT message_id) FROM notifications").fetchone()[0]
+    store.close()
+    assert distinct == N and consumer.stats.acked == N and not ingest.dead, (distinct, consumer.stats, ingest.dead)
     return N / elapsed
 
 
@@ -161,7 +153,7 @@ def main() -> int:
         contenders = {
             "a": ("bare pika, json-decode + ack each", lambda q: bare(broker, q, ack_every=1)),
             "a'": ("bare pika, json-decode + ack/500", lambda q: bare(broker, q, ack_every=500)),
-            "b": ("NotificationConsumer + SQLite sink", lambda q: ours(broker, q, base / f"{q}.db")),
+            "b": ("capture into the embedded store (NotificationConsumer + NotificationIngest)", lambda q: ours(broker, q, base / f"{q}.db")),
         }
         rates = {}
         for key, (label, consume) in contenders.items():

@@ -46,7 +46,7 @@ TARGET = 50_000
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("STACKWATCH_CORPUS", "/work/shared/corpus"))
 STACKWATCH = Path(sys.executable).with_name("stackwatch")
-STALL = 60.0                 # seconds without progress before a run is given up (and the rest counted lost)
+STALL = float(os.environ.get("BENCH_STALL", "60"))                 # seconds without progress before a run is given up (and the rest counted lost)
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _LEAD = re.compile(r"[^\s\d]\S* \d{4}-\d\d-\d\d ")
@@ -247,6 +247,9 @@ def start_rsyslogd(d: Path, action: str) -> tuple[Proc, int]:
     conf.write_text(
         f'global(workDirectory="{work}" maxMessageSize="64k")\n'
         'module(load="imtcp")\n'
+        + (f'module(load="impstats" interval="1" log.file="{d}/impstats.log" log.syslog="off")\n'
+           if os.environ.get("BENCH_STATS") else "")
+        +
         f'input(type="imtcp" address="127.0.0.1" port="{port}")\n'
         f'if $inputname == "rsyslogd" then {{\n  action(type="omfile" file="{d}/rsyslogd-internal.log")\n  stop\n}}\n'
         + action)
