@@ -24,7 +24,7 @@ from collections import OrderedDict
 from datetime import tzinfo
 from typing import Mapping
 
-from stackwatch.rsyslog.draft import NO_ORIGIN, TRACEBACK, Draft, Origin
+from stackwatch.rsyslog.draft import NO_ORIGIN, TRACEBACK, Draft, Origin, is_single, line_record
 from stackwatch.rsyslog.oslo import OsloLine, parse_line
 from stackwatch.rsyslog.record import LogRecord
 from stackwatch.rsyslog.services import service_for
@@ -259,6 +259,8 @@ def message_record(msg: SyslogMessage, *, raw: str, clock: Clock, cut: bool = Fa
     o = parse_line(lines[0], clock) if msg.parsed else None
     if o is None:
         return _standalone(origin, msg, lines, raw, cut, facility_services)
+    if len(lines) == 1 and not cut and is_single(o):
+        return line_record(o, msg, origin or NO_ORIGIN, o.text, o.instance, raw, facility_services)
     b = Draft(None, origin or NO_ORIGIN, msg, o, raw, cut, o.text)
     if len(lines) > 1:
         _add_message_lines(b, o, lines, clock)

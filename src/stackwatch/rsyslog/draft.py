@@ -35,6 +35,32 @@ class Origin:
 NO_ORIGIN = Origin()
 
 
+def is_single(first: OsloLine) -> bool:
+    """Does an oslo.log line that is a whole record (one line, not cut) make a record of its own through
+    `line_record`? Not when it is the start (or a piece) of a traceback: a `Draft` folds those."""
+    return not first.text.startswith(TRACEBACK) and (first.context is not None or first.level != "TRACE")
+
+
+def line_record(f: OsloLine, h: SyslogMessage | None, o: Origin, text: str, instance: str | None, raw: str,
+                facility_services: Mapping[int, str] | None) -> LogRecord:
+    """The record of one oslo.log line (`text`, its message part) with nothing folded into it."""
+    function = location = None
+    if f.level == "DEBUG":
+        text, function, location = split_debug_suffix(text)
+    glob, req, user, project = parse_context(f.context)
+    if h is None:
+        program = o.program if f.lead is None else program_from_path(f.lead)[0] or o.program
+        return LogRecord(f.timestamp, o.host, service_for(program, f.logger, o.directory_service),
+                         program, f.pid, f.level, f.logger, req, glob, user, project, instance,
+                         text, None, raw, None, None, True, False, function, location, o.source)
+    program = h.program or o.program
+    return LogRecord(
+        h.timestamp if f.timestamp is None else f.timestamp, h.host or o.host,
+        service_for(program, f.logger, o.directory_service, h.facility, facility_services), program,
+        h.pid if f.pid is None else f.pid, f.level, f.logger, req, glob, user, project, instance,
+        text, None, raw, h.facility, h.severity, True, False, function, location, o.source)
+
+
 class Draft:
     """A record being assembled: its first line's parts, then its message, traceback and raw lines."""
 
@@ -103,22 +129,7 @@ class Draft:
         if self.lines == 1 and f is not None and self.msg and not (self.cut or truncated):
             text = self.msg[0]                   # the common case: one oslo.log line
             if not text.startswith(TRACEBACK):
-                function = location = None
-                if f.level == "DEBUG":
-                    text, function, location = split_debug_suffix(text)
-                glob, req, user, project = parse_context(f.context)
-                if h is None:
-                    program = o.program if f.lead is None else program_from_path(f.lead)[0] or o.program
-                    return LogRecord(f.timestamp, o.host, service_for(program, f.logger, o.directory_service),
-                                     program, f.pid, f.level, f.logger, req, glob, user, project, self.instance,
-                                     text, None, self.raw[0], None, None, True, False, function, location,
-                                     o.source)
-                program = h.program or o.program
-                return LogRecord(
-                    h.timestamp if f.timestamp is None else f.timestamp, h.host or o.host,
-                    service_for(program, f.logger, o.directory_service, h.facility, facility_services), program,
-                    h.pid if f.pid is None else f.pid, f.level, f.logger, req, glob, user, project, self.instance,
-                    text, None, self.raw[0], h.facility, h.severity, True, False, function, location, o.source)
+                return line_record(f, h, o, text, self.instance, self.raw[0], facility_services)
         msg, tb = self.msg, self.tb
         parsed = f is not None or (h is not None and h.parsed)
         function = location = None

@@ -10,13 +10,14 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from operator import attrgetter
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from stackwatch.rsyslog.logmetrics import LogMetrics
 from stackwatch.rsyslog.message import RawMessage
 from stackwatch.rsyslog.parse import parse_lines, parse_syslog_message
-from stackwatch.rsyslog.record import LogRecord
+from stackwatch.rsyslog.record import SEVERITY_NAMES, LogRecord
 from stackwatch.rsyslog.timestamps import Clock
 from stackwatch.store.interfaces import Event
 
@@ -26,18 +27,26 @@ _FIELD_NAMES = ("pid", "logger", "user_id", "project_id", "traceback", "facility
                 "truncated", "function", "location", "source")
 
 
+_field_values = attrgetter(*_FIELD_NAMES)
+_EMPTY = (None, "")
+_SEVERITY_LEVELS = tuple(name.upper() for name in SEVERITY_NAMES)
+
+
 def record_to_event(r: LogRecord, received_at: float, transport: str = "") -> Event:
     """A parsed record as the event store keeps it: ids as columns, the rest in `fields`, raw kept."""
-    fields = {name: getattr(r, name) for name in _FIELD_NAMES if getattr(r, name) not in (None, "")}
+    fields = {name: value for name, value in zip(_FIELD_NAMES, _field_values(r)) if value not in _EMPTY}
     if transport:
         fields["transport"] = transport
-    if r.timestamp is None:
+    ts = r.timestamp
+    if ts is None:
         fields["time_from"] = "received"
-    level = r.level or (r.severity_name or "").upper()
-    return Event(ts=r.timestamp if r.timestamp is not None else received_at, kind="log", message=r.message,
-                 host=r.host or "", service=r.service or "", program=r.program or "", severity=level,
-                 request_id=r.request_id, instance_uuid=r.instance_uuid, global_request_id=r.global_request_id,
-                 fields=fields, raw=r.raw)
+        ts = received_at
+    level = r.level
+    if not level:
+        sev = r.severity
+        level = _SEVERITY_LEVELS[sev] if sev is not None and 0 <= sev < len(_SEVERITY_LEVELS) else ""
+    return Event(ts, "log", r.message, r.host or "", r.service or "", r.program or "", level, r.request_id,
+                 r.instance_uuid, r.global_request_id, fields, r.raw)
 
 
 class LogIngest:
@@ -53,6 +62,7 @@ class LogIngest:
         self.clock = clock
         self.metrics = LogMetrics()
         self._syslog_clock = Clock(self.tz)
+        self._peer_hosts: dict[str, str] = {}     # "10.0.0.5:41234" -> "10.0.0.5"
         self._lock = threading.Lock()
         self.received = 0
         self.stored = 0
@@ -63,13 +73,19 @@ class LogIngest:
         tracebacks and continuation lines within the batch (a tailer delivers whole writes together)."""
         out: list[tuple[LogRecord, RawMessage]] = []
         files: dict[str, list[RawMessage]] = defaultdict(list)
+        hosts = self._peer_hosts
+        clock, tz, services = self._syslog_clock, self.tz, self.facility_services
         for m in batch:
             if m.transport == "file":
                 files[m.peer].append(m)
                 continue
-            peer_host = m.peer.rsplit(":", 1)[0].strip("[]")
-            out.append((parse_syslog_message(m.data, m.received_at, peer_host, self.tz, clock=self._syslog_clock,
-                                             facility_services=self.facility_services), m))
+            peer_host = hosts.get(m.peer)
+            if peer_host is None:
+                if len(hosts) >= 4096:
+                    hosts.clear()
+                peer_host = hosts[m.peer] = m.peer.rsplit(":", 1)[0].strip("[]")
+            out.append((parse_syslog_message(m.data, m.received_at, peer_host, tz, clock=clock,
+                                             facility_services=services), m))
         for path, msgs in files.items():
             now = msgs[-1].received_at
             for record in parse_lines([m.data for m in msgs], syslog=False, source=path, tz=self.tz,

@@ -21,7 +21,7 @@ from stackwatch.rsyslog.timestamps import Clock
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "AUDIT", "TRACE")
 _LEVEL_RE = "|".join(LEVELS)
-_FULL = re.compile(
+PREFIX = _FULL = re.compile(
     r"((\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?) +"
     r"(?:(\d{1,10}) +)?(" + _LEVEL_RE + r") +([^\s\[\]]+)(?: |$)"
     r"(?:\[(?!instance: )([^\]]*)\](?: |$))?(?:\[instance: ([^\]]*)\](?: |$))?")

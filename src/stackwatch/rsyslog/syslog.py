@@ -25,7 +25,7 @@ _TRADITIONAL = re.compile(r"(?:<(\d{1,3})>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d
                           r"([^\s\[\]]*[^\s\[\]:]) ([^\s\[\]:]{1,128})(?:\[(\d{1,9})\])?:(?: |$)")
 # The common case of RFC 5424 in one match: a time with its zone, '-' for STRUCTURED-DATA (rsyslog's
 # RSYSLOG_SyslogProtocol23Format, which stackwatch's generated client config forwards with)
-_RFC5424_PLAIN = re.compile(r"<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) "
+RFC5424_PLAIN = _RFC5424_PLAIN = re.compile(r"<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) "
                             r"(\S+) (\S+) (\S+) (\S+) - ?")
 _make = tuple.__new__
 

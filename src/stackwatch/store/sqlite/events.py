@@ -9,7 +9,9 @@ as received in `raw`.
 
 from __future__ import annotations
 
+import functools
 import json
+from itertools import chain
 from typing import Iterable, Mapping
 
 from stackwatch.store.interfaces import EVENT_FILTERS, Event
@@ -18,6 +20,18 @@ from stackwatch.store.sqlite.database import Database
 _SELECT = ("SELECT e.id, e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, "
            "e.global_request_id, e.instance_uuid, e.message, e.traceback, e.fields, e.raw FROM events e")
 _dumps = json.JSONEncoder(default=str, separators=(",", ":")).encode
+_COLUMNS = ("ts", "kind", "host", "service", "program", "severity", "request_id", "global_request_id",
+            "instance_uuid", "message", "traceback", "fields", "raw")
+# Rows go in as multi-row INSERTs: one statement step per chunk instead of one per row. Chunk sizes are
+# powers of two, so the few statements stay prepared in the connection's cache (preparing one costs more
+# than running it), and stay within SQLite's smallest default bound-parameter limit (32766).
+_MAX_ROWS_PER_INSERT = 512
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_sql(rows: int) -> str:
+    one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    return f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES " + ", ".join([one] * rows)
 
 
 class SqliteEventStore:
@@ -27,18 +41,26 @@ class SqliteEventStore:
     def add(self, events: Iterable[Event]) -> int:
         dumps = _dumps
         rows = []
+        append = rows.append
         for e in events:
-            fields = dict(e.fields)
-            traceback = fields.pop("traceback", None)
-            rows.append((e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, e.global_request_id,
-                         e.instance_uuid, e.message, traceback, dumps(fields), e.raw))
+            fields = e.fields
+            if fields.__class__ is not dict or "traceback" in fields:
+                fields = dict(fields)
+                traceback = fields.pop("traceback", None)
+            else:
+                traceback = None                 # the common case: no copy
+            append((e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, e.global_request_id,
+                    e.instance_uuid, e.message, traceback, dumps(fields), e.raw))
         if not rows:
             return 0
         with self.db.write() as conn:
             last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-            conn.executemany("INSERT INTO events (ts, kind, host, service, program, severity, request_id, "
-                             "global_request_id, instance_uuid, message, traceback, fields, raw) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            start, left = 0, len(rows)
+            while left:                          # 1000 rows: 512 + 256 + 128 + 64 + 32 + 8
+                n = min(_MAX_ROWS_PER_INSERT, 1 << (left.bit_length() - 1))
+                conn.execute(_insert_sql(n), list(chain.from_iterable(rows[start:start + n])))
+                start += n
+                left -= n
             conn.execute("INSERT INTO events_fts (rowid, message) SELECT id, message FROM events_text "
                          "WHERE id > ?", (last,))
         return len(rows)
