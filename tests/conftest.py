@@ -12,6 +12,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def find_corpus() -> Path:
+    """The shared corpus: $STACKWATCH_CORPUS, else ../shared/corpus beside this checkout (as CI lays it
+    out), else /work/shared/corpus. The first that exists wins; the last is returned when none does."""
+    candidates = [os.environ.get("STACKWATCH_CORPUS"), ROOT.parent / "shared" / "corpus", "/work/shared/corpus"]
+    paths = [Path(c) for c in candidates if c]
+    return next((p for p in paths if p.is_dir()), paths[-1])
+
+
+CORPUS = find_corpus()
+
+
 def minimal_raw(tmp_path: Path, **extra) -> dict:
     raw = {
         "data_dir": str(tmp_path / "data"),

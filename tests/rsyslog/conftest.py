@@ -11,7 +11,7 @@ import pytest
 from stackwatch.rsyslog.parse import parse_lines
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
-CORPUS = Path(os.environ.get("STACKWATCH_CORPUS", "/work/shared/corpus"))
+from tests.conftest import CORPUS  # noqa: E402  (../shared/corpus beside the checkout, or /work/shared)
 
 
 def in_ci() -> bool:

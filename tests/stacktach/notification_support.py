@@ -16,7 +16,7 @@ import pytest
 from stackwatch.stacktach.notification import Notification, decode
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notifications"
-CORPUS = Path(os.environ.get("STACKWATCH_CORPUS", "/work/shared/corpus"))
+from tests.conftest import CORPUS  # noqa: E402  (../shared/corpus beside the checkout, or /work/shared)
 BASE = datetime(2014, 6, 2, 12, 0, 0, tzinfo=timezone.utc)   # "now" when rendering templates
 
 

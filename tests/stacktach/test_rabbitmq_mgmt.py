@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _corpus_dir() -> Path:
-    for base in (os.environ.get("STACKWATCH_CORPUS"), "/work/shared/corpus", ROOT.parent / "shared" / "corpus"):
+    for base in (os.environ.get("STACKWATCH_CORPUS"), ROOT.parent / "shared" / "corpus", "/work/shared/corpus"):
         if base and (Path(base) / "rabbitmq").is_dir():
             return Path(base) / "rabbitmq" / "rabbitmq_exporter-testdata"
     if os.environ.get("CI"):
