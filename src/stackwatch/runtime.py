@@ -79,6 +79,9 @@ class Runtime:
                            self.config.metrics.flush_interval, 2, run_now=False)
         self.scheduler.add("store:retention", self.enforce_retention, 3600, 60, run_now=False)
         self.scheduler.add("logs:metrics", self.logs.flush_metrics, 60, 2, run_now=False)
+        if self.config.notifications.deployments:
+            self.scheduler.add("notifications:trends", lambda now: self.notifications.write_trends(now, self.store),
+                               60, 2, run_now=False)
 
     def _collect_job(self, collector):
         def job(now: float) -> None:

@@ -34,3 +34,23 @@ def test_sink_stores_dedupes_and_dead_letters(store):
     assert ingest.stored == 1 and ingest.duplicates == 2
     assert store.notifications.dead_letter_counts() == {"not JSON": 1, "no event_type": 1, "unknown event type": 1}
     assert {d.raw for d in store.notifications.dead_letters()} >= {b"not json at all"}
+
+
+def test_trends_job_writes_boot_time_and_inventory(store, make_config):
+    from stackwatch.notifications_runtime import NotificationRuntime
+    from stackwatch.stacktach.times import parse_time
+
+    config = make_config()
+    rt = NotificationRuntime.build(config, store.notifications)
+    start = legacy("compute.instance.create.start", "s1")
+    end_doc = json.loads(json.loads(legacy("compute.instance.create.end", "e1", launched_at="2026-11-25T10:00:00"))
+                         ["oslo.message"])
+    end_doc["timestamp"] = "2026-11-25 10:00:42.000000"
+    rt.ingest.sink([msg(start), msg(json.dumps(end_doc).encode())])
+    now = parse_time("2026-11-25T10:01:00+00:00")
+    assert rt.write_trends(now, store) > 0
+    (info, ts, boot), = store.metrics.latest("stackwatch_operation_duration_seconds",
+                                             {"operation": "create", "by": "flavor", "quantile": "0.95"})
+    assert boot == 42.0
+    (_, _, alive), = store.metrics.latest("stackwatch_instances", {"host": "cmp1"})
+    assert alive == 1.0

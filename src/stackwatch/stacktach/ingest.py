@@ -44,10 +44,11 @@ class NotificationIngest:
         self.stored = 0
         self.duplicates = 0
         self.dead = Counter()   # reason -> count
-        self.by_name = Counter()
+        self.totals = Counter()  # (service, name) -> stored
+        self.errors = Counter()  # (service, host, name) -> stored error notifications
 
     def sink(self, batch: list[AmqpMessage]) -> None:
-        rows, dead, names = [], [], []
+        rows, dead, kinds = [], [], []
         for m in batch:
             try:
                 n = decode(m.body, self.max_bytes, exchange=m.exchange, cell=m.deployment)
@@ -60,7 +61,7 @@ class NotificationIngest:
                                        message_id_of(n, m), "unknown event type", m.body))
                 continue
             rows.append(notification_row(n, message_id_of(n, m), m))
-            names.append(n.name)
+            kinds.append((n.service, n.host or "", n.name, n.is_error))
         inserted = self.store.add(rows, dead)  # raises: nothing is acknowledged, the broker redelivers
         with self._lock:
             self.received += len(batch)
@@ -68,4 +69,8 @@ class NotificationIngest:
             self.duplicates += len(rows) - inserted
             for d in dead:
                 self.dead[d.reason] += 1
-            self.by_name.update(names)
+            if inserted == len(rows):  # duplicates would count twice; totals are approximate only then
+                for service, host, name, is_error in kinds:
+                    self.totals[(service, name)] += 1
+                    if is_error:
+                        self.errors[(service, host, name)] += 1

@@ -104,6 +104,20 @@ class SqliteNotificationStore:
             args.append(end)
         return [r[0] for r in self.db.read().execute(sql, args)]
 
+    def alive_instances(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Instances whose latest nova notification is not a deletion: counts per host and per flavor."""
+        rows = self.db.read().execute(
+            "SELECT host, json_extract(payload, '$.instance_type'), state, max(ts) FROM notifications "
+            "WHERE instance_uuid IS NOT NULL AND service = 'nova' AND state IS NOT NULL GROUP BY instance_uuid")
+        by_host: dict[str, int] = {}
+        by_flavor: dict[str, int] = {}
+        for host, flavor, state, _ in rows:
+            if state in ("deleted", "soft-delete", "shelved_offloaded"):
+                continue
+            by_host[host or "unknown"] = by_host.get(host or "unknown", 0) + 1
+            by_flavor[flavor or "unknown"] = by_flavor.get(flavor or "unknown", 0) + 1
+        return by_host, by_flavor
+
     def count(self) -> int:
         return self.db.read().execute("SELECT count(*) FROM notifications").fetchone()[0]
 
