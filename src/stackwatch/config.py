@@ -170,6 +170,8 @@ class Deployment:
     max_length: int | None = None
     ttl: float | None = None
     consumers: int = 1
+    management_url: str | None = None                   # RabbitMQ management API, for queue hygiene
+    management_auth: tuple[str, str] | None = field(default=None, repr=False)
 
 
 DEFAULT_BINDINGS = (
@@ -574,7 +576,7 @@ def _build_notifications(r: Reader, m: dict) -> NotificationsConfig:
     for i, d in enumerate(r.list(m.get("deployments"), "notifications.deployments")):
         path = f"notifications.deployments[{i}]"
         dm = r.mapping(d, path, ("name", "urls", "password", "bindings", "queue", "prefetch", "max_length", "ttl",
-                                 "consumers"))
+                                 "consumers", "management_url"))
         name = r.str(dm, "name", path)
         if name in seen:
             r.problem(f"{path}.name", f"duplicate deployment {name!r}")
@@ -605,10 +607,13 @@ def _build_notifications(r: Reader, m: dict) -> NotificationsConfig:
             for key in ([keys] if isinstance(keys, str) else r.str_list({"k": keys}, "k", f"{path}.bindings.{exchange}")):
                 bindings.append((str(exchange), key))
         ttl = r.duration(dm, "ttl", path, None, allow_none=True)
+        mgmt = r.str(dm, "management_url", path, None)
+        user = urlsplit(urls[0]).username if urls else None
         deployments.append(Deployment(
             name, tuple(urls), tuple(bindings), r.str(dm, "queue", path, f"stackwatch.notifications.{name}"),
             int(r.number(dm, "prefetch", path, 1000, 1)),
             None if dm.get("max_length") is None else int(r.number(dm, "max_length", path, None, 1)),
-            ttl, int(r.number(dm, "consumers", path, 1, 1))))
+            ttl, int(r.number(dm, "consumers", path, 1, 1)), mgmt,
+            (user or "", password or "") if mgmt else None))
     return NotificationsConfig(tuple(deployments), r.duration(m, "retention", "notifications", "90d"),
                                r.duration(m, "stuck_after", "notifications", "1h"))

@@ -19,6 +19,7 @@ class NotificationRuntime:
     config: Config
     ingest: NotificationIngest
     consumers: list = field(default_factory=list)
+    _readings: dict = field(default_factory=dict)   # deployment -> (time, [QueueReading])
 
     @classmethod
     def build(cls, config: Config, notification_store) -> "NotificationRuntime":
@@ -63,6 +64,40 @@ class NotificationRuntime:
         samples += operation_samples(timings(notes, now, stuck_after), now - interval, now)
         samples += inventory_samples(*store.notifications.alive_instances(), now)
         return store.metrics.write(samples)
+
+    def check_queues(self, now: float, metric_store) -> int:
+        """Queue hygiene (a scheduled job): notification queues with messages, no consumer and growing
+        -- a classic way to fill a RabbitMQ -- become `stackwatch_rabbitmq_queue_unconsumed_growing` = 1."""
+        from stackwatch.model import Kind, Sample, SeriesKey
+        from stackwatch.stacktach.queue_hygiene import is_notification_queue, unconsumed_growing
+        from stackwatch.stacktach.rabbitmq_mgmt import ManagementClient, ManagementError
+
+        samples = []
+        for d in self.config.notifications.deployments:
+            if not d.management_url:
+                continue
+            try:
+                _, queues = ManagementClient(d.management_url, *d.management_auth).reading()
+            except (ManagementError, OSError) as exc:
+                log.warning("RabbitMQ management API of %s: %s", d.name, exc)
+                continue
+            previous = self._readings.get(d.name)
+            self._readings[d.name] = (now, queues)
+            growing = set()
+            if previous is not None and now > previous[0]:
+                growing = {(f.vhost, f.name) for f in unconsumed_growing(previous[1], queues, now - previous[0])}
+            for q in queues:
+                if not is_notification_queue(q.name) and q.name != d.queue:
+                    continue
+                labels = {"deployment": d.name, "vhost": q.vhost, "queue": q.name}
+                samples.append(Sample(SeriesKey.of("stackwatch_rabbitmq_queue_messages", labels), now,
+                                      float(q.messages), Kind.GAUGE, "Messages in a notification queue"))
+                samples.append(Sample(SeriesKey.of("stackwatch_rabbitmq_queue_consumers", labels), now,
+                                      float(q.consumers), Kind.GAUGE, "Consumers of a notification queue"))
+                samples.append(Sample(SeriesKey.of("stackwatch_rabbitmq_queue_unconsumed_growing", labels), now,
+                                      1.0 if (q.vhost, q.name) in growing else 0.0, Kind.GAUGE,
+                                      "1 when a notification queue has messages, no consumer, and grows"))
+        return metric_store.write(samples) if samples else 0
 
     def describe(self) -> str:
         if not self.consumers:

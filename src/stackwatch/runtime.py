@@ -82,6 +82,8 @@ class Runtime:
         if self.config.notifications.deployments:
             self.scheduler.add("notifications:trends", lambda now: self.notifications.write_trends(now, self.store),
                                60, 2, run_now=False)
+            self.scheduler.add("notifications:queue-hygiene",
+                               lambda now: self.notifications.check_queues(now, self.store.metrics), 60, 5)
 
     def _collect_job(self, collector):
         def job(now: float) -> None:

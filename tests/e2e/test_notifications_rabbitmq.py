@@ -117,3 +117,38 @@ def test_corpus_through_rabbitmq_into_serve(rabbitmq, tmp_path):  # noqa: F811
         serve.send_signal(signal.SIGTERM)
         out, err = serve.communicate(timeout=60)
     assert serve.returncode == 0, err
+
+
+def test_unconsumed_growing_notification_queue_is_flagged(rabbitmq, tmp_path):  # noqa: F811
+    """Queue hygiene against the real broker: a queue bound to notifications.info that nobody consumes."""
+    from stackwatch.config import MetricsConfig, build_config
+    from stackwatch.notifications_runtime import NotificationRuntime
+    from stackwatch.store.sqlite import open_store
+    from tests.conftest import minimal_raw
+
+    raw = minimal_raw(tmp_path, notifications={"deployments": [{
+        "name": "r1", "urls": [f"amqp://{rabbitmq.user}@127.0.0.1:{rabbitmq.port}/%2F"],
+        "password": {"env": "AMQP_PW"}, "management_url": rabbitmq.mgmt_url}]})
+    config = build_config(raw, tmp_path / "c.yaml", environ={"AMQP_PW": rabbitmq.password})
+    conn = pika.BlockingConnection(pika.URLParameters(rabbitmq.url()))
+    ch = conn.channel()
+    ch.exchange_declare("nova", "topic", passive=False, durable=False)
+    name = f"notifications.info.forgotten-{tmp_path.name[-8:]}"
+    ch.queue_declare(name, durable=True)
+    ch.queue_bind(name, "nova", "notifications.info")
+    store = open_store(tmp_path / "s.db", MetricsConfig())
+    rt = NotificationRuntime.build(config, store.notifications)
+    try:
+        rt.check_queues(1000.0, store.metrics)
+        for i in range(50):
+            ch.basic_publish("nova", "notifications.info", b'{"event_type": "x"}')
+        deadline = time.time() + 30
+        while rabbitmq.queue(name).get("messages", 0) < 50 and time.time() < deadline:
+            time.sleep(0.5)
+        rt.check_queues(1010.0, store.metrics)
+        (_, _, flag), = store.metrics.latest("stackwatch_rabbitmq_queue_unconsumed_growing", {"queue": name})
+        assert flag == 1.0
+    finally:
+        store.close()
+        rabbitmq.delete_queue(name)
+        conn.close()
