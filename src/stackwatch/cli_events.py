@@ -231,3 +231,26 @@ def events_consume(config, verbose: int) -> None:
     store.close()
     click.echo(f"stopped: {rt.ingest.stored} stored, {rt.ingest.duplicates} duplicate(s), "
                f"{sum(rt.ingest.dead.values())} dead letter(s)", err=True)
+
+
+@events.command("watch")
+@config_options
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between looks at the archive.")
+@click.option("--errors", "errors_only", is_flag=True, help="Only error notifications.")
+def events_watch(config, interval: float, errors_only: bool) -> None:
+    """Print notifications as they are stored (by serve or `events consume`), until Ctrl-C."""
+    store = _store(config)
+    seen = store.db.read().execute("SELECT coalesce(max(id), 0) FROM notifications").fetchone()[0]
+    try:
+        while True:
+            rows = [r for r in store.notifications.query(start=time.time() - 3600, errors_only=errors_only,
+                                                         limit=100000) if r.id > seen]
+            for r in rows:
+                seen = max(seen, r.id)
+                click.echo(f"{_iso(r.ts)} {r.service:<8} {r.host:<16} {r.name:<36} {r.instance_uuid or '-'} "
+                           f"{r.old_state or ''}{' -> ' + r.state if r.state else ''}{'  ERROR' if r.is_error else ''}")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
