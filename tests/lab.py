@@ -35,6 +35,7 @@ OPENRC = ETC_LAB / "openrc"
 RABBIT_CONF = ETC_LAB / "rabbitmq" / "rabbitmq.conf"
 # the system tools first: the lab's `openstack` CLI is Debian's, on the system python3
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the lab is loopback only: no proxy
 
 
 def lab_dir() -> Path:
@@ -121,7 +122,7 @@ class OpenStackLab:
         token = base64.b64encode(f"{self.amqp_user}:{self.amqp_password}".encode()).decode()
         req.add_header("Authorization", f"Basic {token}")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with _LOCAL.open(req, timeout=timeout) as resp:
                 body = resp.read()
         except urllib.error.HTTPError as exc:
             exc.close()
@@ -170,7 +171,7 @@ def lab_problem() -> str | None:
         if not path.exists():
             return f"{path} missing (the lab is not installed)"
     try:
-        with urllib.request.urlopen("http://127.0.0.1:5000/v3", timeout=5) as resp:
+        with _LOCAL.open("http://127.0.0.1:5000/v3", timeout=5) as resp:
             if resp.status != 200:
                 return f"keystone answered {resp.status}"
     except (OSError, ValueError) as exc:

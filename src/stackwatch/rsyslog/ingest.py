@@ -11,7 +11,7 @@ import threading
 import time
 from collections import defaultdict
 from operator import attrgetter
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from stackwatch.rsyslog.logmetrics import LogMetrics
@@ -27,6 +27,7 @@ _FIELD_NAMES = ("pid", "logger", "user_id", "project_id", "traceback", "facility
                 "truncated", "function", "location", "source")
 
 
+_PARSE_SLICE = 256           # messages parsed at a time while the store writes the previous ones
 _field_values = attrgetter(*_FIELD_NAMES)
 _EMPTY = (None, "")
 _SEVERITY_LEVELS = tuple(name.upper() for name in SEVERITY_NAMES)
@@ -97,8 +98,8 @@ class LogIngest:
         """Parse and store `batch` durably, then count and match it; raises if the store refuses."""
         if not batch:
             return
-        pairs = self.parse(batch)
-        self.events.add(record_to_event(r, m.received_at, m.transport) for r, m in pairs)
+        pairs: list[tuple[LogRecord, RawMessage]] = []
+        self.events.add(self._events(batch, pairs))
         with self._lock:
             self.received += len(batch)
             self.stored += len(pairs)
@@ -108,6 +109,15 @@ class LogIngest:
         if self.logwatch is not None and self.logwatch.active:
             for r, m in pairs:
                 self.logwatch.observe(r, m.received_at)
+
+    def _events(self, batch: list[RawMessage], pairs: list[tuple[LogRecord, RawMessage]]) -> Iterator[Event]:
+        """The batch's events, parsed a slice at a time as the store reads them (its writes overlap the
+        parsing); the records and their messages are collected in `pairs`."""
+        for start in range(0, len(batch), _PARSE_SLICE):
+            done = len(pairs)
+            pairs.extend(self.parse(batch[start:start + _PARSE_SLICE]))
+            for r, m in pairs[done:]:
+                yield record_to_event(r, m.received_at, m.transport)
 
     def store_records(self, records: Iterable[LogRecord], received_at: float, transport: str = "file") -> int:
         """Store already parsed records (used by `stackwatch logs ingest`)."""
