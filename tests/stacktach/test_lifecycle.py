@@ -186,3 +186,26 @@ def test_timing_stats_per_operation_and_dimension():
     assert {r.operation for r in rows.values()} == {"create"}
     only_host = timing_stats(ops, dimensions=("host",))
     assert {r.dimension for r in only_host} == {"host"}
+
+
+def test_notification_format_both_counts_each_event_once():
+    """nova with notification_format = both sends legacy then versioned, milliseconds apart (seen in the lab)."""
+    s = resolved_samples()
+
+    def versioned(sample: str, ts: float):
+        doc = dict(s[sample], timestamp=datetime.fromtimestamp(ts, timezone.utc).isoformat())
+        return decode(bare(doc))
+
+    vs = [versioned("instance-create-start.json", T0 + 0.008), versioned("instance-create-end.json", T0 + 30.006)]
+    uuid, req = vs[0].instance_uuid, vs[0].request_id
+    def legacy_note(event_type: str, ts: float, state: str):
+        return decode(bare({"event_type": event_type, "priority": "INFO", "publisher_id": "compute.c1",
+                            "_context_request_id": req,
+                            "timestamp": datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                            "payload": {"instance_id": uuid, "tenant_id": "t1", "state": state}}))
+
+    legacy = [legacy_note("compute.instance.create.start", T0, vs[0].state),
+              legacy_note("compute.instance.create.end", T0 + 30, vs[1].state)]
+    both = sorted(legacy + vs, key=lambda n: n.timestamp)
+    ops = [(o.operation, o.outcome) for o in build_lifecycle(both, now=T0 + 100).operations]
+    assert ops == [("create", "ok")]

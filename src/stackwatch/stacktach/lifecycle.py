@@ -167,12 +167,30 @@ def _error_text(n: Notification) -> str:
     return n.event_type
 
 
+def one_form(notes: Sequence[Notification], window: float = 2.0) -> list[Notification]:
+    """Nova with `notification_format = both` sends every event twice, legacy then versioned, a few ms
+    apart: keep the first form of each (name, request, state, task state) within `window` seconds."""
+    kept: list[Notification] = []
+    seen: dict[tuple, tuple[bool, float | None]] = {}
+    for n in notes:
+        key = (n.name, n.request_id, n.state, n.task_state)
+        form = n.payload_type is not None
+        prev = seen.get(key)
+        if (prev is not None and prev[0] != form and n.timestamp is not None and prev[1] is not None
+                and abs(n.timestamp - prev[1]) <= window):
+            continue
+        seen[key] = (form, n.timestamp)
+        kept.append(n)
+    return kept
+
+
 def build_lifecycle(notes: Sequence[Notification], now: float | datetime,
                     timeout: float = DEFAULT_TIMEOUT,
                     timeouts: Mapping[str, float] | None = None) -> InstanceLifecycle:
     """One instance's lifecycle from its time-ordered notifications. Notifications without a
     timestamp enter the state history but not the timings."""
     now_s = to_epoch(now)
+    notes = one_form(notes)
     uuid = next((n.instance_uuid for n in notes if n.instance_uuid), "")
     states: list[StateChange] = []
     ops: list[Operation] = []

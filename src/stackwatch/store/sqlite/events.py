@@ -9,11 +9,9 @@ as received in `raw`.
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import json
 import sqlite3
-import threading
 from itertools import islice
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Iterable, Iterator, Mapping
@@ -85,13 +83,10 @@ class SqliteEventStore:
     def __init__(self, db: Database):
         self.db = db
         self._tuned = None                       # the writer connection _WRITER_PRAGMAS were set on
-        self._inserter: concurrent.futures.ThreadPoolExecutor | None = None
-        self._inserter_lock = threading.Lock()
 
     def add(self, events: Iterable[Event]) -> int:
-        """One transaction, committed before returning. `events` is read a chunk at a time, and each chunk
-        is inserted by a helper thread while the next one is read: when `events` is a generator that
-        parses as it goes (the log ingest's), SQLite's work (in C, without the GIL) overlaps the parsing."""
+        """One transaction, committed before returning. `events` is read and inserted a chunk at a time,
+        so a generator that parses as it goes (the log ingest's) overlaps its work with SQLite's."""
         it = iter(events)
         values = _values(it)
         if not values:
@@ -103,28 +98,13 @@ class SqliteEventStore:
                     conn.execute(pragma)
                 self._tuned = conn
             last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-            inserter = self._inserter or self._start_inserter()
-            pending = None
-            try:
-                while values:
-                    rows += len(values) // _WIDTH
-                    if pending is not None:
-                        pending.result()
-                    pending = inserter.submit(_insert, conn, values)
-                    values = _values(it)
-            finally:
-                if pending is not None:
-                    concurrent.futures.wait([pending])   # the connection is ours again before commit/rollback
-            pending.result()
+            while values:
+                rows += len(values) // _WIDTH
+                _insert(conn, values)
+                values = _values(it)
             conn.execute("INSERT INTO events_fts (rowid, message) SELECT id, message FROM events_text "
                          "WHERE id > ?", (last,))
         return rows
-
-    def _start_inserter(self) -> concurrent.futures.ThreadPoolExecutor:
-        with self._inserter_lock:
-            if self._inserter is None:
-                self._inserter = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stackwatch-events")
-            return self._inserter
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
                filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]:
