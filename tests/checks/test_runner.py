@@ -3,7 +3,9 @@ exit 0/1/2/3, and UNKNOWN (3), never 2, for anything that is not a verdict on th
 
 from __future__ import annotations
 
+
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -52,10 +54,32 @@ def test_usage_errors_are_unknown_never_critical(args, message):
     assert out.startswith(message) and out.count("\n") == 1, out
 
 
-def test_procs_nova_compute_missing_is_critical():
-    rc, out, _ = run("procs", "--process", "nova-compute", "--critical", "1:")
+def _running(pattern: str) -> int:
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if pattern in fh.read().replace(b"\0", b" ").decode(errors="replace"):
+                    count += 1
+        except OSError:
+            continue
+    return count
+
+
+def test_procs_missing_is_critical():
+    rc, out, _ = run("procs", "--process", "nova-compute-absent-7c1e", "--critical", "1:")
     assert rc == 2
-    assert out == "PROCS CRITICAL: 0 processes with args 'nova-compute' | procs=0;;1:;0\n"
+    assert out == "PROCS CRITICAL: 0 processes with args 'nova-compute-absent-7c1e' | procs=0;;1:;0\n"
+
+
+def test_procs_nova_compute_as_the_issue_runs_it():
+    """`--process nova-compute --critical 1:` is CRITICAL where none runs, OK where the lab's does."""
+    rc, out, _ = run("procs", "--process", "nova-compute", "--critical", "1:")
+    if _running("nova-compute"):
+        assert rc == 0 and out.startswith("PROCS OK: ")
+    else:
+        assert rc == 2
+        assert out == "PROCS CRITICAL: 0 processes with args 'nova-compute' | procs=0;;1:;0\n"
 
 
 def test_procs_does_not_count_itself():
