@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from stackwatch.cli import cli, config_options, fail
+from stackwatch.stacktach.ingest import notifications_of
 
 
 def _store(config):
@@ -23,19 +24,6 @@ def _store(config):
         return open_store(config.database_path, config.metrics)
     except StoreError as exc:
         fail(str(exc))
-
-
-def _decoded(rows):
-    """Stored notifications back into Notifications (the raw body is kept, so decoding is exact)."""
-    from stackwatch.stacktach.notification import MalformedNotification, decode
-
-    out = []
-    for r in rows:
-        try:
-            out.append(decode(r.raw.encode("utf-8", "backslashreplace"), exchange=r.service, cell=r.deployment))
-        except MalformedNotification:
-            continue
-    return out
 
 
 def _when(text: str | None, now: float) -> float | None:
@@ -89,7 +77,7 @@ def events_show(config, uuid: str, as_json: bool) -> None:
     from stackwatch.stacktach.lifecycle import build_lifecycle
 
     store = _store(config)
-    notes = _decoded(store.notifications.query(instance=uuid, limit=100000))
+    notes = notifications_of(store.notifications.query(instance=uuid, limit=100000))
     store.close()
     if not notes:
         click.echo(f"no notifications for instance {uuid}", err=True)
@@ -139,7 +127,7 @@ def events_errors(config, since: str, as_json: bool) -> None:
     rows = store.notifications.query(errors_only=True, start=_when(since, time.time()), limit=10000,
                                      newest_first=True)
     store.close()
-    for e in error_events(_decoded(rows)):
+    for e in error_events(notifications_of(rows)):
         if as_json:
             click.echo(json.dumps(asdict(e), default=str))
         else:
@@ -159,7 +147,7 @@ def events_timings(config, operation: str | None, dimension: str, since: str) ->
 
     now = time.time()
     store = _store(config)
-    notes = _decoded(store.notifications.query(start=_when(since, now), limit=10_000_000))
+    notes = notifications_of(store.notifications.query(start=_when(since, now), limit=10_000_000))
     store.close()
     ops = [o for o in timings(notes, now, config.notifications.stuck_after)
            if operation is None or o.operation == operation]
@@ -185,7 +173,7 @@ def events_audit(config, start: str, end: str, as_json: bool) -> None:
     store = _store(config)
     # exists notifications for a period are emitted after it ends: read past the end; the audit
     # itself matches them by their audit_period_beginning/ending
-    notes = _decoded(store.notifications.query(limit=10_000_000))
+    notes = notifications_of(store.notifications.query(limit=10_000_000))
     store.close()
     report = audit(lifecycles(notes, now, config.notifications.stuck_after), notes, s, e)
     if as_json:

@@ -49,17 +49,12 @@ class NotificationRuntime:
     def write_trends(self, now: float, store, interval: float = 60.0) -> int:
         """Totals, operation timings of the last interval, stuck operations and the inventory into the
         trend store (a scheduled job)."""
+        from stackwatch.stacktach.ingest import notifications_of
         from stackwatch.stacktach.lifecycle import timings
-        from stackwatch.stacktach.notification import MalformedNotification, decode
         from stackwatch.stacktach.trends import inventory_samples, operation_samples, total_samples
 
         stuck_after = self.config.notifications.stuck_after
-        notes = []
-        for r in store.notifications.query(start=now - stuck_after - 2 * interval, limit=1_000_000):
-            try:
-                notes.append(decode(r.raw.encode("utf-8", "backslashreplace"), exchange=r.service, cell=r.deployment))
-            except MalformedNotification:
-                continue
+        notes = notifications_of(store.notifications.query(start=now - stuck_after - 2 * interval, limit=1_000_000))
         samples = total_samples(self.ingest.totals, self.ingest.errors, now)
         samples += operation_samples(timings(notes, now, stuck_after), now - interval, now)
         samples += inventory_samples(*store.notifications.alive_instances(), now)

@@ -35,6 +35,18 @@ def notification_row(n: Notification, message_id: str, m: AmqpMessage) -> tuple:
             1 if n.is_error else 0, _dumps(dict(n.payload)), n.raw)
 
 
+def notifications_of(rows) -> list[Notification]:
+    """Stored rows back into Notifications: the raw body is kept, so decoding it again is exact (a row
+    that no longer decodes, which the sink would have dead-lettered, is skipped)."""
+    out = []
+    for r in rows:
+        try:
+            out.append(decode(r.raw.encode("utf-8", "backslashreplace"), exchange=r.service, cell=r.deployment))
+        except MalformedNotification:
+            continue
+    return out
+
+
 class NotificationIngest:
     def __init__(self, store, max_bytes: int = 1 << 20):
         self.store = store

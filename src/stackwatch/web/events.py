@@ -10,7 +10,7 @@ from dataclasses import asdict
 from flask import Blueprint, abort, jsonify, render_template
 
 from stackwatch.stacktach.lifecycle import build_lifecycle
-from stackwatch.stacktach.notification import MalformedNotification, decode
+from stackwatch.stacktach.ingest import notifications_of
 from stackwatch.web.deps import deps
 
 bp = Blueprint("events", __name__)
@@ -20,12 +20,7 @@ api_bp = Blueprint("events_api", __name__, url_prefix="/api/v1")
 def _lifecycle(uuid: str):
     d = deps()
     rows = d.store.notifications.query(instance=uuid, limit=100000)
-    notes = []
-    for r in rows:
-        try:
-            notes.append(decode(r.raw.encode("utf-8", "backslashreplace"), exchange=r.service, cell=r.deployment))
-        except MalformedNotification:
-            continue
+    notes = notifications_of(rows)
     if not notes:
         abort(404, f"No notifications for instance {uuid}.")
     return rows, build_lifecycle(notes, d.clock(), d.config.notifications.stuck_after)
