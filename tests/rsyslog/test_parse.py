@@ -7,6 +7,7 @@ import json
 import random
 from collections import Counter
 from datetime import timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -223,3 +224,65 @@ def test_havana_and_journald_syslog_bodies():
         "neutron-server", 92593, "neutron", "admin")
     assert devstack.timestamp == calendar.timegm((2013, 7, 2, 21, 41, 47))           # the header's time
     assert devstack.message == "Request body: {}" and devstack.function == "prepare_request_body"
+
+
+class TestRelayedOsloFastPath:
+    """parse_syslog_message reads the common case (rsyslog's RFC 5424 with one oslo.log line) in one regex
+    match; it must give exactly the record the general path gives, and leave everything else to it."""
+
+    FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+    HEADERS = ["<134>1 2024-11-25T10:00:01+00:00 ctl-1 nova-api 4242 - -  ",     # relayed RFC 3164
+               "<131>1 2024-11-25T10:00:01.5-02:00 ctl-1 nova-api - ID7 - ",      # native RFC 5424
+               "<14>1 2024-11-25T10:00:01Z - - 77 - - ",                          # nil host and app
+               "<191>1 2024-11-25T10:00:01Z h nova-compute 1 - - \ufeff",          # BOM
+               "<192>1 2024-11-25T10:00:01Z h a 1 - - ",                          # PRI out of range
+               "<14>1 2024-13-25T10:00:01Z h a 1 - - ",                           # invalid header time
+               '<14>1 2024-11-25T10:00:01Z h a 1 - [x@1 k="v"] ']                 # structured data
+    BODIES = [f"2024-11-25 10:00:01.123 4242 INFO nova.compute.manager [{REQ} u p - - -] [instance: "
+              "9f1e7a4c-3d2b-4c5e-8f6a-1b2c3d4e5f60] Took 2.1 seconds",
+              "2024-11-25 10:00:01.123 4242 DEBUG nova.x [-] Lock acquired inner /usr/lib/python3/x.py:390",
+              "2024-11-25 10:00:01.123 4242 ERROR nova.x [-] boom#0122024-11-25 10:00:01.123 4242 ERROR nova.x "
+              "Traceback (most recent call last):#012  File \"x.py\", line 1#012ValueError: boom",
+              "2024-11-25 10:00:01.123 4242 ERROR nova.x Traceback (most recent call last):",
+              "2024-11-25 10:00:01.123 4242 TRACE nova.x ValueError: boom",
+              "2024-11-25 10:00:01.123 4242 ERROR nova.x [Errno 111] Connection refused",
+              "2024-11-25 10:00:01 4242 WARNING nova.x [None req-1 admin admin - - -] no fraction",
+              "2024-11-25T10:00:01.123+01:00 4242 INFO nova.x [-] zoned",
+              "2024-11-25 10:00:01.123 INFO nova.x [-] no pid",
+              "2024-02-30 10:00:01.123 4242 INFO nova.x [-] invalid date",
+              "INFO nova.x [req-1 - - - - -] bare",
+              "not an oslo line at all"]
+
+    def general(self, monkeypatch, msg, **kw):
+        import stackwatch.rsyslog.parse as parse_module
+
+        with monkeypatch.context() as m:
+            m.setattr(parse_module, "_relayed_oslo_line", lambda *a: None)
+            return parse_syslog_message(msg, **kw)
+
+    def test_same_record_as_the_general_path(self, monkeypatch):
+        from stackwatch.rsyslog.timestamps import Clock
+
+        lines = [b.rstrip("\n") for p in sorted(self.FIXTURES.rglob("*.log*")) for b in p.read_text().splitlines()]
+        bodies = self.BODIES + [ln for ln in lines if ln.strip()]
+        clock = Clock(timezone.utc)
+        kw = dict(received_at=1.7e9, peer_host="10.0.0.9", facility_services={16: "nova", 1: "cinder"})
+        checked = 0
+        for header in self.HEADERS:
+            for body in bodies:
+                msg = (header + body).encode()
+                fast = parse_syslog_message(msg, clock=clock, **kw)
+                assert fast == self.general(monkeypatch, msg, clock=Clock(timezone.utc), **kw), msg
+                checked += 1
+        assert checked > 500
+
+    def test_the_fast_path_takes_the_common_case(self):
+        from stackwatch.rsyslog.parse import _relayed_oslo_line
+        from stackwatch.rsyslog.timestamps import Clock
+
+        r = _relayed_oslo_line(self.HEADERS[0] + self.BODIES[0], 0.0, "peer", Clock(), None)
+        assert r is not None and (r.request_id, r.user_id, r.instance_uuid) == (
+            REQ, "u", "9f1e7a4c-3d2b-4c5e-8f6a-1b2c3d4e5f60")
+        assert r.message == "Took 2.1 seconds" and r.raw == self.HEADERS[0] + self.BODIES[0]
+        for body in self.BODIES[2:6]:                   # tracebacks, [Errno ...]: the general path
+            assert _relayed_oslo_line(self.HEADERS[0] + body, 0.0, "peer", Clock(), None) is None

@@ -208,3 +208,40 @@ def test_havana_syslog_without_a_tag():
     m = parse("Sep  7 14:53:08 devstack01 2013-09-07 14:53:08.490 ERROR nova.compute.manager [req-1 u p] boom")
     assert (m.host, m.program, m.pid) == ("devstack01", "", None)
     assert m.body == "2013-09-07 14:53:08.490 ERROR nova.compute.manager [req-1 u p] boom"
+
+
+class TestRelayedByRsyslog:
+    """rsyslog forwarding an RFC 3164 message (imuxsock, imtcp) as RFC 5424 keeps the old MSG's leading
+    space: `... - -  2024-...`. The body is the oslo.log line without it (raw keeps it)."""
+
+    LINE = ("<134>1 2024-11-25T10:00:01+00:00 ctl-1 nova-api 4242 - -  2024-11-25 10:00:01.123 4242 INFO "
+            "nova.api [req-1 - - - - -] ok")
+
+    def test_the_leading_space_is_not_part_of_the_body(self):
+        m = parse(self.LINE)
+        assert m.body.startswith("2024-11-25 10:00:01.123 4242 INFO")
+        assert (m.host, m.program, m.pid, m.facility, m.severity) == ("ctl-1", "nova-api", 4242, 16, 6)
+        assert m.timestamp == utc(2024, 11, 25, 10, 0, 1)
+
+    def test_bom_then_space_and_structured_data(self):
+        assert parse("<14>1 2024-01-02T03:04:05Z h a - - - \ufeff x").body == "x"
+        assert parse('<14>1 2024-01-02T03:04:05Z h a - - [id@1 a="b"]  x').body == "x"
+
+    def test_zones_and_fractions_as_the_general_path_reads_them(self):
+        m = parse("<14>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - x")
+        assert m.timestamp == pytest.approx(utc(2003, 8, 24, 12, 14, 15) + 0.000003)
+        assert parse("<14>1 2003-08-24T05:14:15+0700 h a - - - x").timestamp == utc(2003, 8, 23, 22, 14, 15)
+        assert parse("<14>1 2003-13-24T05:14:15Z h a - - - x").timestamp is None       # invalid month
+        m = parse("<192>1 2003-08-24T05:14:15Z h a - - - x")                           # PRI out of range
+        assert m.facility is None
+
+
+def test_clock_zoned_caches_per_second_and_zone():
+    clock = Clock()
+    assert clock.zoned("2024-11-25T10:00:01", "5", "+01:00") == utc(2024, 11, 25, 9, 0, 1) + 0.5
+    assert clock.zoned("2024-11-25T10:00:01", None, "Z") == utc(2024, 11, 25, 10, 0, 1)
+    assert clock.zoned("2024-11-25T10:00:01", "25", "+01:00") == utc(2024, 11, 25, 9, 0, 1) + 0.25
+    assert clock.zoned("2024-02-30T10:00:01", None, "Z") is None
+    assert clock.zoned("2024-02-30T10:00:01", "1", "Z") is None                       # cached as invalid
+    assert clock.zoned("2024-11-25T10:00:01", None, "+25:00") is None
+    assert clock.iso("2024-11-25T10:00:01", "5", "-02:00") == utc(2024, 11, 25, 12, 0, 1) + 0.5

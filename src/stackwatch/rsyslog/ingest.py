@@ -10,6 +10,8 @@ lines (folded per file across the batch) and anything the helper cannot do are p
 
 from __future__ import annotations
 
+import fcntl
+import gc
 import json
 import logging
 import marshal
@@ -35,7 +37,11 @@ log = logging.getLogger(__name__)
 
 #: Batches with at least this many syslog messages are parsed by the helper process.
 WORKER_MIN_BATCH = 400
-_CHUNK = 250                 # messages per chunk the helper parses while this process stores the one before
+# The helper parses chunk i+1 while this process stores chunk i; the first chunk is small, as this process
+# can only wait for it.
+_FIRST_CHUNK, _CHUNK = 100, 300
+_CHUNK_BYTES = 128 * 1024    # a chunk's answer is ~2.5 times its messages: two of them fit in _PIPE_SIZE
+_PIPE_SIZE = 1 << 20
 _ANSWER_TIMEOUT = 60.0       # seconds the helper may take for a chunk before it is given up
 _RESTART_AFTER = 30.0        # seconds before starting a helper again after one failed
 _LEVELS = tuple(name.upper() for name in SEVERITY_NAMES)
@@ -91,8 +97,9 @@ class _Parsed:
     """What a batch's parsing produced besides its events: records (parsed here) and metric deltas
     (counted by the helper), both applied once the batch is stored."""
 
-    records: list[tuple[LogRecord, float]] = field(default_factory=list)   # (record, received_at)
-    deltas: list[tuple] = field(default_factory=list)
+    records: list[tuple[LogRecord, float]] = field(default_factory=list)   # (record, received_at), parsed here
+    deltas: list[tuple] = field(default_factory=list)                      # the helper's metric counts
+    watched: list[tuple[LogRecord, float]] = field(default_factory=list)   # the helper's records, for logwatch
     count: int = 0
 
 
@@ -113,6 +120,7 @@ class LogIngest:
         self._peer_hosts: dict[str, str] = {}     # "10.0.0.5:41234" -> "10.0.0.5"
         self._lock = threading.Lock()
         self._worker: ParseWorker | None = None
+        self._worker_lock = threading.Lock()          # one batch at a time talks to the helper
         self._worker_failed_at = float("-inf")
         self.received = 0
         self.stored = 0
@@ -152,7 +160,11 @@ class LogIngest:
         if not batch:
             return
         parsed = _Parsed()
-        self.events.add(self._events(batch, parsed))
+        events = self._events(batch, parsed)
+        try:
+            self.events.add(events)
+        finally:
+            events.close()                            # answers the helper still owes are read now
         with self._lock:
             self.received += len(batch)
             self.stored += parsed.count
@@ -162,31 +174,38 @@ class LogIngest:
             for delta in parsed.deltas:
                 _merge_metrics(self.metrics, delta)
         if self.logwatch is not None and self.logwatch.active:
-            for r, received_at in parsed.records:
+            for r, received_at in parsed.watched + parsed.records:
                 self.logwatch.observe(r, received_at)
 
     def _events(self, batch: list[RawMessage], parsed: _Parsed) -> Iterator[Event]:
         """The batch's events, produced as the store reads them. Syslog messages of a big batch go to the
         helper process a chunk at a time, two chunks ahead of what the store is writing."""
         syslog = [m for m in batch if m.transport != "file"]
-        if len(syslog) >= WORKER_MIN_BATCH and (worker := self._helper()) is not None:
-            yield from self._from_worker(worker, syslog, parsed)
-            batch = [m for m in batch if m.transport == "file"]
+        if len(syslog) >= WORKER_MIN_BATCH and self._worker_lock.acquire(blocking=False):
+            try:                                      # (a concurrent sink call parses here instead)
+                worker = self._helper()
+                if worker is not None:
+                    yield from self._from_worker(worker, syslog, parsed)
+                    batch = [m for m in batch if m.transport == "file"]
+            finally:
+                self._worker_lock.release()
         for r, m in self.parse(batch):
             parsed.records.append((r, m.received_at))
             parsed.count += 1
             yield record_to_event(r, m.received_at, m.transport)
 
     def _from_worker(self, worker: ParseWorker, msgs: list[RawMessage], parsed: _Parsed) -> Iterator[Event]:
-        """Chunk i+1 is parsed by the helper while the store writes chunk i (one chunk in flight, so
-        neither side ever waits on the other to read)."""
+        """The helper parses the next chunks (`worker.ahead` of them) while the store writes this one."""
         want_records = self.logwatch is not None and self.logwatch.active
         peer_host = self._peer_host
-        chunks = [msgs[i:i + _CHUNK] for i in range(0, len(msgs), _CHUNK)]
+        chunks = _chunks(msgs)
+        sent = 0
         try:
-            worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[0]],
-                        want_records)
             for i, chunk in enumerate(chunks):
+                while sent < len(chunks) and sent <= i + worker.ahead - 1:
+                    worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[sent]],
+                                want_records)
+                    sent += 1
                 try:
                     values, delta, records = worker.receive()
                 except WorkerFailed as exc:
@@ -196,17 +215,18 @@ class LogIngest:
                         parsed.count += 1
                         yield record_to_event(r, m.received_at, m.transport)
                     return
-                if i + 1 < len(chunks):
-                    worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[i + 1]],
+                if sent < len(chunks):
+                    worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[sent]],
                                 want_records)
+                    sent += 1
                 parsed.deltas.append(delta)
                 parsed.count += len(values)
                 if records is not None:
-                    parsed.records.extend(zip(records, (m.received_at for m in chunk)))
+                    parsed.watched.extend(zip(records, (m.received_at for m in chunk)))
                 for v in values:
                     yield Event(*v)
         finally:
-            if worker.pending and not worker.drain():   # the store stopped reading (its write failed)
+            if worker is self._worker and worker.pending and not worker.drain():   # the store stopped reading
                 self._worker_lost(WorkerFailed("no answer after a failed write"))
 
     def _helper(self) -> ParseWorker | None:
@@ -229,9 +249,10 @@ class LogIngest:
 
     def close(self) -> None:
         """Stop the helper process (it also stops by itself when this process exits)."""
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        with self._worker_lock:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
 
     def store_records(self, records: Iterable[LogRecord], received_at: float, transport: str = "file") -> int:
         """Store already parsed records (used by `stackwatch logs ingest`)."""
@@ -274,6 +295,9 @@ class ParseWorker:
         finally:
             os.close(to_child)
             os.close(from_child)
+        # Two chunks in flight when the pipes hold two chunks and their answers, else one (then neither
+        # side can be stuck writing to the other while it writes too).
+        self.ahead = 2 if all([_widen_pipe(fd) for fd in (from_parent, to_parent)]) else 1
         self._out = Connection(from_parent, readable=False)
         self._in = Connection(to_parent, writable=False)
         self.pending = 0
@@ -322,6 +346,28 @@ class ParseWorker:
             self._proc.wait(2)
 
 
+def _widen_pipe(fd: int) -> bool:
+    """Make the pipe hold _PIPE_SIZE bytes (Linux); False where it cannot."""
+    try:
+        return fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE) >= _PIPE_SIZE
+    except OSError:
+        return False
+
+
+def _chunks(msgs: list[RawMessage]) -> list[list[RawMessage]]:
+    """A small first chunk (only waited for), then up to _CHUNK messages or _CHUNK_BYTES bytes each."""
+    out, chunk, size, limit = [], [], 0, _FIRST_CHUNK
+    for m in msgs:
+        chunk.append(m)
+        size += len(m.data)
+        if len(chunk) >= limit or size >= _CHUNK_BYTES:
+            out.append(chunk)
+            chunk, size, limit = [], 0, _CHUNK
+    if chunk:
+        out.append(chunk)
+    return out
+
+
 def _serve(argv: list[str]) -> None:
     """The helper's loop: a chunk of (data, received_at, peer host, transport) in, its events' values and
     metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility map."""
@@ -330,11 +376,16 @@ def _serve(argv: list[str]) -> None:
     facility_services = {int(k): v for k, v in json.loads(argv[3])}
     clock = Clock(tz)
     record_fields = LogRecord.__slots__
+    gc.disable()                  # what a chunk allocates holds no cycles: collect now and then, not per 700
+    chunks = 0
     while True:
         try:
             messages, want_records = marshal.loads(conn_in.recv_bytes())
         except (EOFError, OSError):
             return
+        chunks += 1
+        if chunks % 1000 == 0:
+            gc.collect()
         try:
             metrics = LogMetrics()
             observe = metrics.observe

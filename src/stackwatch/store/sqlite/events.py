@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sqlite3
+import threading
+import time
 from itertools import islice
+from pathlib import Path
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Iterable, Iterator, Mapping
 
 from stackwatch.store.interfaces import EVENT_FILTERS, Event
 from stackwatch.store.sqlite.database import Database
+
+log = logging.getLogger(__name__)
 
 _SELECT = ("SELECT e.id, e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, "
            "e.global_request_id, e.instance_uuid, e.message, e.traceback, e.fields, e.raw FROM events e")
@@ -57,13 +63,17 @@ def _values(events: Iterator[Event], limit: int = _CHUNK_ROWS) -> list:
     return values
 
 
-def _insert(conn: sqlite3.Connection, values: list) -> None:
+def _insert(conn: sqlite3.Connection, values: list, last: int) -> int:
+    """Insert the rows (ids after `last`) and index their text; returns the last id."""
     start, left = 0, len(values) // _WIDTH
     while left:                                  # 232 rows: 128 + 64 + 32 + 8
         n = min(_MAX_ROWS_PER_INSERT, 1 << (left.bit_length() - 1))
-        conn.execute(_insert_sql(n), values[start * _WIDTH:(start + n) * _WIDTH])
+        newest = conn.execute(_insert_sql(n), values[start * _WIDTH:(start + n) * _WIDTH]).lastrowid
         start += n
         left -= n
+    conn.execute("INSERT INTO events_fts (rowid, message) SELECT id, message FROM events_text WHERE id > ?",
+                 (last,))
+    return newest
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,21 +82,67 @@ def _insert_sql(rows: int) -> str:
     return f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES " + ", ".join([one] * rows)
 
 
-# For the connection that writes events (durability unchanged: WAL, synchronous=NORMAL). A page cache big
+# For the connection that writes events (durability unchanged: WAL, synchronous=NORMAL): a page cache big
 # enough for the id indexes, whose random keys (request ids, UUIDs) otherwise make every batch read pages
-# back; and WAL checkpoints every 32 MiB instead of 4 MiB, so a page rewritten by many batches is copied
-# into the database (and synced) once per checkpoint rather than once per few batches.
-_WRITER_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=8192")
+# back; and WAL checkpoints left to `_Checkpointer`, with the writer's own only as a backstop.
+_WRITER_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=32768")
+
+
+class _Checkpointer:
+    """Copies committed pages from the WAL into the database file (and syncs it) from its own thread and
+    connection, so that a commit, and the acknowledgement of the logs waiting on it, does not wait for
+    that. Under a steady stream of commits this does most of the copying; the writer's own (backstop)
+    checkpoint then has little left to copy before the WAL starts over. The thread ends after a while
+    without commits and starts again with the next."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._running = False
+
+    def poke(self) -> None:
+        with self._lock:
+            self._wake.set()
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="stackwatch-checkpoint", daemon=True).start()
+
+    def _run(self) -> None:
+        conn = None
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            while True:
+                if not self._wake.wait(_CHECKPOINT_IDLE):
+                    with self._lock:
+                        if not self._wake.is_set():
+                            self._running = False
+                            return
+                self._wake.clear()
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                time.sleep(_CHECKPOINT_EVERY)      # the commits meanwhile: one checkpoint for all of them
+        except sqlite3.Error as exc:               # the writer's own checkpoints go on meanwhile
+            log.warning("background checkpoint of %s stopped: %s", self.path, exc)
+            with self._lock:
+                self._running = False
+        finally:
+            if conn is not None:
+                conn.close()
+
+
+_CHECKPOINT_EVERY = 0.05
+_CHECKPOINT_IDLE = 10.0
 
 
 class SqliteEventStore:
     def __init__(self, db: Database):
         self.db = db
         self._tuned = None                       # the writer connection _WRITER_PRAGMAS were set on
+        self._checkpointer = _Checkpointer(db.path)
 
     def add(self, events: Iterable[Event]) -> int:
         """One transaction, committed before returning. `events` is read and inserted a chunk at a time,
-        so a generator that parses as it goes (the log ingest's) overlaps its work with SQLite's."""
+        so a generator that parses as it goes (the log ingest's) keeps a helper busy meanwhile."""
         it = iter(events)
         values = _values(it)
         if not values:
@@ -100,10 +156,9 @@ class SqliteEventStore:
             last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
             while values:
                 rows += len(values) // _WIDTH
-                _insert(conn, values)
+                last = _insert(conn, values, last)
                 values = _values(it)
-            conn.execute("INSERT INTO events_fts (rowid, message) SELECT id, message FROM events_text "
-                         "WHERE id > ?", (last,))
+        self._checkpointer.poke()
         return rows
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,

@@ -1,0 +1,250 @@
+"""LogIngest.sink into a real SQLite store: syslog messages and file lines become events with every field,
+raw kept and tracebacks folded; the service from the facility; search and trace; a store that refuses;
+big batches parsed by the helper process giving the same events and metrics; a helper that dies."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from stackwatch.rsyslog import ingest as ingest_module
+from stackwatch.rsyslog.ingest import LogIngest, record_to_event
+from stackwatch.rsyslog.message import RawMessage, SinkRefused
+from stackwatch.rsyslog.parse import parse_lines, parse_syslog_message
+
+REQ = "req-9c8f1c2e-56b1-4a9e-9d55-0d1f3c1e7a42"
+UUID = "9f1e7a4c-3d2b-4c5e-8f6a-1b2c3d4e5f60"
+T0 = 1764064801.0                                   # 2025-11-25 10:00:01 UTC
+HEADER = "<{pri}>1 2025-11-25T10:00:01+00:00 {host} {app} {pid} - -  "
+FILE = "/var/log/nova/nova-compute.log"
+
+
+def syslog(body: str, host: str = "compute-1", app: str = "nova-compute", pid: int = 4242, pri: int = 134,
+           peer: str = "10.0.0.5:40000", transport: str = "tcp") -> RawMessage:
+    return RawMessage((HEADER.format(pri=pri, host=host, app=app, pid=pid) + body).encode(), T0 + 5, peer,
+                      transport)
+
+
+def file_line(line: str) -> RawMessage:
+    return RawMessage(line.encode(), T0 + 6, FILE, "file")
+
+
+def oslo(i: int, level: str = "INFO", text: str = "Took 2.1 seconds to spawn", context: str | None = None) -> str:
+    context = context or f"{REQ} u{i % 7} p{i % 3} - - -"
+    return f"2025-11-25 10:00:01.{i % 1000:03d} 4242 {level} nova.compute.manager [{context}] " \
+           f"[instance: {UUID}] #{i} {text}"
+
+
+TRACEBACK = ("2025-11-25 10:00:02.000 4242 ERROR nova.compute.manager [{req} - - - - -] Instance failed to spawn"
+             "#0122025-11-25 10:00:02.000 4242 ERROR nova.compute.manager Traceback (most recent call last):"
+             "#0122025-11-25 10:00:02.000 4242 ERROR nova.compute.manager   File \"x.py\", line 1, in f"
+             "#0122025-11-25 10:00:02.000 4242 ERROR nova.compute.manager PortBindingFailed: binding failed")
+FILE_LINES = [
+    f"2025-11-25 10:00:03.000 77 ERROR nova.compute.manager [{REQ} - - - - -] Build failed",
+    "2025-11-25 10:00:03.000 77 ERROR nova.compute.manager Traceback (most recent call last):",
+    "2025-11-25 10:00:03.000 77 ERROR nova.compute.manager ValueError: file boom",
+    "2025-11-25 10:00:04.000 77 INFO nova.compute.manager [-] next record",
+]
+
+
+class WatchRecorder:
+    """A LogWatch stand-in: active, and keeps what it is shown."""
+
+    active = True
+
+    def __init__(self):
+        self.seen = []
+
+    def observe(self, record, received_at):
+        self.seen.append((record, received_at))
+
+
+@pytest.fixture
+def make_ingest(store):
+    made = []
+
+    def make(events=None, **kw):
+        ingest = LogIngest(events or store.events, "collector-1", {16: "nova", 17: "glance"}, "UTC", **kw)
+        made.append(ingest)
+        return ingest
+    yield make
+    for ingest in made:
+        ingest.close()
+
+
+def rows(store, where: str = "1", args=()) -> list[sqlite3.Row]:
+    conn = store.db.read()
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(f"SELECT * FROM events WHERE {where} ORDER BY id", args).fetchall()
+    finally:
+        conn.row_factory = None
+
+
+def test_syslog_and_file_messages_are_stored_with_every_field(store, make_ingest):
+    ingest = make_ingest()
+    batch = [syslog(oslo(1, "DEBUG", "Lock acquired inner /usr/lib/python3/x.py:390")),
+             syslog(TRACEBACK.format(req=REQ), host="compute-2", pri=131),
+             syslog("plain message from a tool", app="mytool", pid=9, pri=17 * 8 + 6, peer="[fe80::1]:514"),
+             *[file_line(line) for line in FILE_LINES]]
+    ingest.sink(batch)
+    got = rows(store)
+    assert len(got) == 5 and ingest.stored == 5 and ingest.received == 7
+    debug, error, tool, file_error, file_info = got
+    assert (debug["host"], debug["service"], debug["program"], debug["severity"], debug["request_id"],
+            debug["instance_uuid"], debug["message"]) == (
+        "compute-1", "nova", "nova-compute", "DEBUG", REQ, UUID, "#1 Lock acquired")
+    assert debug["ts"] == T0 + 0.001 and debug["raw"] == batch[0].data.decode()
+    assert debug["fields"] == ('{"pid":4242,"logger":"nova.compute.manager","user_id":"u1","project_id":"p1",'
+                               '"facility":16,"severity":6,"parsed":true,"truncated":false,"function":"inner",'
+                               '"location":"/usr/lib/python3/x.py:390","transport":"tcp"}')
+    assert error["traceback"].splitlines()[-1] == "PortBindingFailed: binding failed"
+    assert error["message"] == "Instance failed to spawn" and error["host"] == "compute-2"
+    assert (tool["service"], tool["program"], tool["severity"], tool["message"]) == (
+        "glance", "mytool", "INFO", "plain message from a tool")           # local1 is glance's facility
+    assert file_error["traceback"].endswith("ValueError: file boom") and file_error["host"] == "collector-1"
+    assert '"source":"/var/log/nova/nova-compute.log"' in file_error["fields"]
+    assert '"transport":"file"' in file_error["fields"] and file_info["message"] == "next record"
+
+
+def test_stored_events_are_searchable_and_traceable(store, make_ingest):
+    make_ingest().sink([syslog(TRACEBACK.format(req=REQ)), *[file_line(line) for line in FILE_LINES]])
+    assert [e.message for e in store.events.search("PortBindingFailed")] == ["Instance failed to spawn"]
+    assert {e.message for e in store.events.trace(REQ)} == {"Instance failed to spawn", "Build failed"}
+    (event,) = store.events.search("PortBindingFailed")
+    assert event.fields["traceback"].endswith("binding failed") and event.fields["logger"] == "nova.compute.manager"
+
+
+def test_a_refused_batch_counts_nothing_and_the_sink_raises(store, make_ingest):
+    class Refusing:
+        def add(self, events):
+            for i, _ in enumerate(events):
+                if i == 10:
+                    raise SinkRefused("store down")
+            return i
+
+    ingest = make_ingest(events=Refusing())
+    with pytest.raises(SinkRefused):
+        ingest.sink([syslog(oslo(i)) for i in range(20)])
+    assert (ingest.received, ingest.stored, dict(ingest.metrics.totals)) == (0, 0, {})
+
+
+def test_record_to_event_keeps_what_is_set():
+    r = parse_syslog_message(b"<11>1 - host app - - - no oslo here", T0, "peer")
+    e = record_to_event(r, T0 + 1, "udp")
+    assert (e.ts, e.kind, e.severity, e.host, e.program, e.message) == (T0, "log", "ERR", "host", "app", "no oslo here")
+    assert e.fields == {"facility": 1, "severity": 3, "parsed": True, "truncated": False, "transport": "udp"}
+    r = parse_syslog_message(syslog(oslo(3)).data, T0, "peer")
+    assert record_to_event(r, T0).fields == {"pid": 4242, "logger": "nova.compute.manager", "user_id": "u3",
+                                             "project_id": "p0", "facility": 16, "severity": 6, "parsed": True,
+                                             "truncated": False}
+    (r,) = parse_lines(["a line of no known format"], syslog=False)         # no time at all
+    e = record_to_event(r, T0)
+    assert e.ts == T0 and e.fields == {"parsed": False, "truncated": False, "time_from": "received"}
+
+
+class TestHelperProcess:
+    def big_batch(self, n: int = 1200, start: int = 0) -> list[RawMessage]:
+        out = []
+        for i in range(start, start + n):
+            if i % 97 == 0:
+                out.append(syslog(TRACEBACK.format(req=f"req-{i:08d}-0000-4000-8000-000000000000")))
+            elif i % 31 == 0:
+                out.append(syslog(f"unstructured {i}", app="kernel", pri=6, host=f"compute-{i % 5}"))
+            else:
+                status = f'10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: {200 + i % 3} len: 10 time: 0.{i:03d}'
+                out.append(syslog(oslo(i, text=status if i % 5 == 0 else "Took 2.1 seconds to spawn"),
+                                  host=f"compute-{i % 5}", app="nova-api" if i % 5 == 0 else "nova-compute"))
+        return out
+
+    def stored(self, store):
+        return [tuple(r)[1:] for r in store.db.read().execute("SELECT * FROM events ORDER BY id")]
+
+    def test_same_events_metrics_and_records_as_parsing_here(self, tmp_path, make_ingest, monkeypatch):
+        from stackwatch.config import MetricsConfig
+        from stackwatch.store.sqlite import open_store
+
+        batches = [self.big_batch(1200, 0), self.big_batch(300, 5000), self.big_batch(900, 9000)]
+        results = []
+        for helper in (True, False):
+            monkeypatch.setattr(ingest_module, "WORKER_MIN_BATCH", 400 if helper else 10 ** 9)
+            s = open_store(tmp_path / f"helper-{helper}.db", MetricsConfig())
+            watch = WatchRecorder()
+            ingest = make_ingest(events=s.events, logwatch=watch)
+            for batch in batches:
+                ingest.sink(batch)
+            assert (ingest._worker is not None) is helper
+            results.append((self.stored(s), dict(ingest.metrics.totals), dict(ingest.metrics.latencies),
+                            watch.seen, ingest.stored))
+            s.close()
+        assert results[0] == results[1]
+        assert results[0][4] == 2400 and len(results[0][3]) == 2400
+
+    def test_a_helper_that_dies_is_replaced_by_parsing_here(self, store, make_ingest, monkeypatch, caplog):
+        ingest = make_ingest()
+        ingest.sink(self.big_batch(1000))
+        worker = ingest._worker
+        receive = worker.receive
+        calls = []
+
+        def dying_receive():
+            calls.append(1)
+            if len(calls) == 2:                               # mid-batch: the helper is gone
+                worker._proc.kill()
+                worker._proc.wait()
+            return receive()
+        monkeypatch.setattr(worker, "receive", dying_receive)
+        ingest.sink(self.big_batch(1000, 1000))               # its first chunk from the helper, the rest here
+        assert ingest._worker is None and "parse helper process failed" in caplog.text
+        ingest.sink(self.big_batch(1000, 2000))               # parsed here until _RESTART_AFTER
+        assert ingest._worker is None
+        monkeypatch.setattr(ingest_module, "_RESTART_AFTER", 0.0)
+        ingest.sink(self.big_batch(1000, 3000))
+        assert ingest._worker is not None and ingest._worker.alive()
+        assert store.events.count() == 4000 == ingest.stored
+        raws = [r[0] for r in store.db.read().execute("SELECT raw FROM events ORDER BY id")]
+        assert raws == [m.data.decode() for start in (0, 1000, 2000, 3000) for m in self.big_batch(1000, start)]
+
+    def test_a_failed_write_leaves_no_answers_behind(self, store, make_ingest):
+        class FailingOnce:
+            def __init__(self, events):
+                self.events, self.fail = events, True
+
+            def add(self, events):
+                if self.fail:
+                    self.fail = False
+                    for i, _ in enumerate(events):
+                        if i == 150:                         # the helper still owes a chunk or two
+                            raise sqlite3.OperationalError("disk I/O error")
+                return self.events.add(events)
+
+        ingest = make_ingest(events=FailingOnce(store.events))
+        with pytest.raises(sqlite3.OperationalError):
+            ingest.sink(self.big_batch(1000))
+        ingest.sink(self.big_batch(1000))                   # the retry: same helper, the right answers
+        assert ingest._worker is not None and ingest._worker.pending == 0
+        assert store.events.count() == 1000 == ingest.stored
+        raws = [r[0] for r in store.db.read().execute("SELECT raw FROM events ORDER BY id")]
+        assert raws == [m.data.decode() for m in self.big_batch(1000)]
+
+
+def test_events_reach_the_database_file_in_the_background(store, make_ingest):
+    """The WAL is checkpointed by a background thread: the rows get into the database file itself."""
+    ingest = make_ingest()
+    ingest.sink([syslog(oslo(i)) for i in range(500)])
+    uri = f"file:{store.db.path}?immutable=1"              # the file alone, without the WAL
+
+    def in_file() -> int:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            return conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        except sqlite3.DatabaseError:
+            return -1
+        finally:
+            conn.close()
+    deadline = time.monotonic() + 10
+    while in_file() != 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert in_file() == 500
