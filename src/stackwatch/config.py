@@ -329,16 +329,12 @@ def _build_metrics(r: Reader, m: dict) -> MetricsConfig:
             r.problem(f"{path}.step", f"must be a multiple of the previous step ({tiers[-1].step:g}s)")
         if retention is not None and retention < step:
             r.problem(f"{path}.retention", "shorter than its own step")
-        tiers.append(_tier(step, retention))
+        tiers.append(Tier(step, retention))
     if tiers and raw_ret < tiers[0].step:
         r.problem("metrics.raw_retention", "shorter than the first rollup step",
                   "raw points rebuild the open rollup bucket after a restart")
     return MetricsConfig(raw_ret, tuple(tiers), int(r.number(m, "max_points", "metrics", 2500, 100)),
                          r.duration(m, "flush_interval", "metrics", "60s"))
-
-
-def _tier(step: float, retention: float | None):
-    return Tier(step, retention)
 
 
 def _build_inventory(r: Reader, m: dict) -> Inventory:

@@ -20,7 +20,7 @@ from stackwatch.rsyslog.draft import TRACEBACK
 from stackwatch.rsyslog.oslo import PREFIX, is_context, parse_context, split_debug_suffix
 from stackwatch.rsyslog.record import MAX_LINE_CHARS, LogRecord, facility_name, severity_name
 from stackwatch.rsyslog.services import service_for
-from stackwatch.rsyslog.syslog import RFC5424_PLAIN, SyslogMessage, _pid, parse_message
+from stackwatch.rsyslog.syslog import RFC5424_PLAIN, SyslogMessage, parse_message, parse_pid
 from stackwatch.rsyslog.timestamps import Clock
 
 __all__ = ["LogRecord", "decode_line", "parse_lines", "parse_syslog_message", "to_json"]
@@ -152,7 +152,7 @@ def _relayed_oslo_line(text: str, received_at: float, peer_host: str, clock: Clo
     facility = pri >> 3
     return LogRecord(ts, peer_host if host == "-" else host,
                      service_for(app, logger, "", facility, facility_services), app,
-                     int(pid) if pid else _pid(procid), level, logger, req, glob, user, project, instance, body,
+                     int(pid) if pid else parse_pid(procid), level, logger, req, glob, user, project, instance, body,
                      None, text, facility, pri & 7, True, False, function, location, "")
 
 

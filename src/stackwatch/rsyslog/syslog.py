@@ -25,8 +25,8 @@ _TRADITIONAL = re.compile(r"(?:<(\d{1,3})>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d
                           r"([^\s\[\]]*[^\s\[\]:]) ([^\s\[\]:]{1,128})(?:\[(\d{1,9})\])?:(?: |$)")
 # The common case of RFC 5424 in one match: a time with its zone, '-' for STRUCTURED-DATA (rsyslog's
 # RSYSLOG_SyslogProtocol23Format, which stackwatch's generated client config forwards with)
-RFC5424_PLAIN = _RFC5424_PLAIN = re.compile(r"<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) "
-                            r"(\S+) (\S+) (\S+) (\S+) - ?")
+RFC5424_PLAIN = re.compile(
+    r"<(\d{1,3})>1 (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d) (\S+) (\S+) (\S+) (\S+) - ?")
 _make = tuple.__new__
 
 
@@ -64,7 +64,8 @@ def _nil(value: str) -> str | None:
     return None if value == "-" else value
 
 
-def _pid(value: str | None) -> int | None:
+def parse_pid(value: str | None) -> int | None:
+    """A PROCID or tag pid as a number; None when it is not one (RFC 5424 allows any text)."""
     return int(value) if value and value.isdigit() and len(value) < 10 else None
 
 
@@ -94,7 +95,7 @@ def _structured_data(text: str, pos: int) -> tuple[str | None, int]:
 
 def parse_message(line: str, *, clock: Clock, now: float | None = None, peer_host: str = "") -> SyslogMessage:
     """Parse one syslog message (one line of an rsyslog file, or one datagram/frame)."""
-    m = _RFC5424_PLAIN.match(line)
+    m = RFC5424_PLAIN.match(line)
     if m is not None:
         pri, second, frac, zone, host, app, procid, msgid = m.groups()
         pri = int(pri)
@@ -107,7 +108,8 @@ def parse_message(line: str, *, clock: Clock, now: float | None = None, peer_hos
                     body = decode_escapes(body)
             return _make(SyslogMessage, (
                 body, True, clock.zoned(second, frac, zone), host if host != "-" else peer_host,
-                app if app != "-" else "", _pid(procid), pri >> 3, pri & 7, None if msgid == "-" else msgid, None))
+                app if app != "-" else "", parse_pid(procid), pri >> 3, pri & 7, None if msgid == "-" else msgid,
+                None))
     m = _TRADITIONAL.match(line)
     if m is not None:
         pri, month, day, hms, host, program, pid = m.groups()
@@ -158,7 +160,7 @@ def parse_message(line: str, *, clock: Clock, now: float | None = None, peer_hos
     program, pid = "", None
     t = _TAG.match(line, pos)
     if t:
-        program, pid = t.group(1), _pid(t.group(2))
+        program, pid = t.group(1), parse_pid(t.group(2))
         pos = t.end()
     return SyslogMessage(body=decode_escapes(line[pos:]), timestamp=timestamp, host=host, program=program,
                          pid=pid, facility=facility, severity=severity)
@@ -175,6 +177,7 @@ def _rfc5424(line: str, m: re.Match, facility: int | None, severity: int | None,
     sd, pos = _structured_data(line, m.end())
     if line.startswith(" ", pos):
         pos += 1
-    return SyslogMessage(body=decode_escapes(_strip_lead(line[pos:])), timestamp=timestamp, host=_nil(host) or peer_host,
-                         program=_nil(app) or "", pid=_pid(procid), facility=facility, severity=severity,
+    return SyslogMessage(body=decode_escapes(_strip_lead(line[pos:])), timestamp=timestamp,
+                         host=_nil(host) or peer_host,
+                         program=_nil(app) or "", pid=parse_pid(procid), facility=facility, severity=severity,
                          msgid=_nil(msgid), structured_data=sd)
