@@ -49,7 +49,8 @@ class LogRuntime:
                 except (OSError, ssl.SSLError) as exc:
                     raise LogInputError(f"logs.receive.tls: cannot load certificate: {exc}") from None
                 tls = (*lc.tls_listen, ctx)
-            rt.receiver = SyslogReceiver(ingest.sink, tcp=lc.tcp, udp=lc.udp, tls=tls, relp=lc.relp)
+            # big batches: one transaction and one helper-process round trip per up to 4,000 messages
+            rt.receiver = SyslogReceiver(ingest.sink, tcp=lc.tcp, udp=lc.udp, tls=tls, relp=lc.relp, batch_max=4000)
         if lc.files:
             from stackwatch.rsyslog.tail import FileTailer
 

@@ -178,8 +178,8 @@ class LogIngest:
                 self.logwatch.observe(r, received_at)
 
     def _events(self, batch: list[RawMessage], parsed: _Parsed) -> Iterator[Event]:
-        """The batch's events, produced as the store reads them. Syslog messages of a big batch go to the
-        helper process a chunk at a time, two chunks ahead of what the store is writing."""
+        """The batch's events, produced as the store reads them; the syslog messages of a big batch parsed
+        by the helper process."""
         syslog = [m for m in batch if m.transport != "file"]
         if len(syslog) >= WORKER_MIN_BATCH and self._worker_lock.acquire(blocking=False):
             try:                                      # (a concurrent sink call parses here instead)
@@ -195,19 +195,24 @@ class LogIngest:
             yield record_to_event(r, m.received_at, m.transport)
 
     def _from_worker(self, worker: ParseWorker, msgs: list[RawMessage], parsed: _Parsed) -> Iterator[Event]:
-        """The helper parses the next chunks (`worker.ahead` of them) while the store writes this one."""
+        """Chunk i's events go to the store while the helper parses the next `worker.ahead` chunks."""
         want_records = self.logwatch is not None and self.logwatch.active
         peer_host = self._peer_host
         chunks = _chunks(msgs)
         sent = 0
+
+        def send_until(n: int) -> None:
+            nonlocal sent
+            while sent < min(n, len(chunks)):
+                worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[sent]],
+                            want_records)
+                sent += 1
         try:
             for i, chunk in enumerate(chunks):
-                while sent < len(chunks) and sent <= i + worker.ahead - 1:
-                    worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[sent]],
-                                want_records)
-                    sent += 1
                 try:
+                    send_until(i + worker.ahead)
                     values, delta, records = worker.receive()
+                    send_until(i + worker.ahead + 1)
                 except WorkerFailed as exc:
                     self._worker_lost(exc)
                     for r, m in self.parse([m for c in chunks[i:] for m in c]):      # the rest, here
@@ -215,10 +220,6 @@ class LogIngest:
                         parsed.count += 1
                         yield record_to_event(r, m.received_at, m.transport)
                     return
-                if sent < len(chunks):
-                    worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[sent]],
-                                want_records)
-                    sent += 1
                 parsed.deltas.append(delta)
                 parsed.count += len(values)
                 if records is not None:

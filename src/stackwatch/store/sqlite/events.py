@@ -16,8 +16,8 @@ import sqlite3
 import threading
 import time
 from itertools import islice
-from pathlib import Path
 from json.encoder import c_make_encoder, encode_basestring_ascii
+from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from stackwatch.store.interfaces import EVENT_FILTERS, Event
@@ -27,23 +27,24 @@ log = logging.getLogger(__name__)
 
 _SELECT = ("SELECT e.id, e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, "
            "e.global_request_id, e.instance_uuid, e.message, e.traceback, e.fields, e.raw FROM events e")
-_dumps = json.JSONEncoder(default=str, separators=(",", ":")).encode
-if c_make_encoder is not None:
-    # The same encoding without JSONEncoder.encode's per-call set-up (a third of its cost for small dicts).
-    _c_encode = c_make_encoder(None, str, encode_basestring_ascii, None, ":", ",", False, False, True)
-
-    def _dumps(obj, _encode=_c_encode, _join="".join) -> str:
-        return _join(_encode(obj, 0))
 _COLUMNS = ("ts", "kind", "host", "service", "program", "severity", "request_id", "global_request_id",
             "instance_uuid", "message", "traceback", "fields", "raw")
+_WIDTH = len(_COLUMNS)
+_CHUNK_ROWS = 256            # events read from the caller, then inserted, at a time
 # Rows go in as multi-row INSERTs: one statement step per chunk instead of one per row. Chunk sizes are
 # powers of two, so the few statements stay prepared in the connection's cache (preparing one costs more
 # than running it), and stay within SQLite's smallest default bound-parameter limit (32766).
 _MAX_ROWS_PER_INSERT = 512
 
+if c_make_encoder is not None:
+    # json.dumps(default=str, compact) without JSONEncoder.encode's per-call set-up (a third of its cost
+    # for a small dict).
+    _c_encode = c_make_encoder(None, str, encode_basestring_ascii, None, ":", ",", False, False, True)
 
-_WIDTH = len(_COLUMNS)
-_CHUNK_ROWS = 256
+    def _dumps(obj, _encode=_c_encode, _join="".join) -> str:
+        return _join(_encode(obj, 0))
+else:
+    _dumps = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
 
 def _values(events: Iterator[Event], limit: int = _CHUNK_ROWS) -> list:
@@ -78,14 +79,15 @@ def _insert(conn: sqlite3.Connection, values: list, last: int) -> int:
 
 @functools.lru_cache(maxsize=None)
 def _insert_sql(rows: int) -> str:
-    one = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    one = "(" + ", ".join("?" * _WIDTH) + ")"
     return f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES " + ", ".join([one] * rows)
 
 
-# For the connection that writes events (durability unchanged: WAL, synchronous=NORMAL): a page cache big
-# enough for the id indexes, whose random keys (request ids, UUIDs) otherwise make every batch read pages
-# back; and WAL checkpoints left to `_Checkpointer`, with the writer's own only as a backstop.
-_WRITER_PRAGMAS = ("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=32768")
+# For the connection that writes events (durability unchanged: WAL, synchronous=NORMAL): a page cache
+# (128 MiB at most) for the id indexes, whose random keys (request ids, UUIDs) otherwise make every batch
+# read pages back; and WAL checkpoints left to `_Checkpointer`, the writer's own (every 128 MiB of WAL)
+# only a backstop.
+_WRITER_PRAGMAS = ("PRAGMA cache_size=-131072", "PRAGMA wal_autocheckpoint=32768")
 
 
 class _Checkpointer:
@@ -141,8 +143,9 @@ class SqliteEventStore:
         self._checkpointer = _Checkpointer(db.path)
 
     def add(self, events: Iterable[Event]) -> int:
-        """One transaction, committed before returning. `events` is read and inserted a chunk at a time,
-        so a generator that parses as it goes (the log ingest's) keeps a helper busy meanwhile."""
+        """One transaction, committed before returning. `events` is read and inserted a chunk at a time:
+        a generator that has others parse as it goes (the log ingest's helper process) keeps them busy
+        while SQLite works."""
         it = iter(events)
         values = _values(it)
         if not values:
