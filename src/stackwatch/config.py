@@ -32,7 +32,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True, slots=True)
 class WebConfig:
     listen_host: str = "127.0.0.1"
-    listen_port: int = 8080
+    listen_port: int = 9844
     refresh: float = 30.0
     users: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (name, password) from secrets
 
@@ -267,7 +267,7 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:
-    listen = r.str(m, "listen", "web", "127.0.0.1:8080")
+    listen = r.str(m, "listen", "web", "127.0.0.1:9844")
     host, port = parse_listen(listen, r, "web.listen")
     users = []
     for i, u in enumerate(r.list(m.get("users"), "web.users")):
@@ -293,9 +293,9 @@ def parse_listen(text: str, r: Reader | None = None, path: str = "listen") -> tu
     except ValueError:
         message = f"bad listen address {text!r}"
         if r is None:
-            raise ValueError(f"{message}: use HOST:PORT, e.g. 127.0.0.1:8080") from None
-        r.problem(path, message, "use HOST:PORT, e.g. 127.0.0.1:8080")
-        return "127.0.0.1", 8080
+            raise ValueError(f"{message}: use HOST:PORT, e.g. 127.0.0.1:9844") from None
+        r.problem(path, message, "use HOST:PORT, e.g. 127.0.0.1:9844")
+        return "127.0.0.1", 9844
 
 
 def _build_storage(r: Reader, m: dict) -> StorageConfig:
