@@ -34,15 +34,20 @@ LOG_VIEWS = (
 )
 
 
+def _requested_range() -> tuple[str, float]:
+    """The page's ?range= (default 1d) and its seconds; 400 on a bad one."""
+    range_ = request.args.get("range", DEFAULT_RANGE)
+    try:
+        return range_, parse_range(range_)
+    except ValueError as exc:
+        abort(400, str(exc))
+
+
 @bp.get("/trends/logs")
 def logs():
     """Metrics from logs, per service: API requests per hour and errors per hour (summed over hosts)."""
     d = deps()
-    range_ = request.args.get("range", DEFAULT_RANGE)
-    try:
-        span = parse_range(range_)
-    except ValueError as exc:
-        abort(400, str(exc))
+    range_, span = _requested_range()
     now = d.clock()
     start = now - span
     sections = []
@@ -68,11 +73,7 @@ def logs():
 @bp.get("/trends/<int:series_id>")
 def series(series_id: int):
     d = deps()
-    range_ = request.args.get("range", DEFAULT_RANGE)
-    try:
-        span = parse_range(range_)
-    except ValueError as exc:
-        abort(400, str(exc))
+    range_, span = _requested_range()
     try:
         info = d.store.metrics.get_series(series_id)
     except KeyError:
