@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import configparser
+import contextlib
+import fcntl
 import json
 import os
 import shlex
@@ -35,6 +37,9 @@ OPENRC = ETC_LAB / "openrc"
 RABBIT_CONF = ETC_LAB / "rabbitmq" / "rabbitmq.conf"
 # the system tools first: the lab's `openstack` CLI is Debian's, on the system python3
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Several test runs (developers' sessions) may share one lab: a test that breaks it on purpose (stops a daemon)
+# holds this lock exclusively; a test that needs it healthy holds it shared (see `lab_lock`).
+LAB_LOCK = Path(os.environ.get("STACKWATCH_LAB_LOCK", "/tmp/stackwatch-lab.lock"))
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the lab is loopback only: no proxy
 
 
@@ -224,3 +229,31 @@ def openstack_lab() -> OpenStackLab:
                 pytest.fail(f"the lab broker's management API on {lab.amqp_host}:{lab.mgmt_port}: {exc}")
             time.sleep(1)
     return lab
+
+
+@contextlib.contextmanager
+def lab_lock(exclusive: bool):
+    """Hold the lab lock: exclusive while a test stops lab daemons (fault injection), shared while a test needs
+    the lab healthy. Waits for the other holders; within one pytest run tests are sequential, so it never
+    blocks there."""
+    LAB_LOCK.touch(exist_ok=True)
+    with open(LAB_LOCK, "r") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture
+def healthy_lab(openstack_lab):
+    """The lab, held shared for one test: nobody stops a daemon of it meanwhile."""
+    with lab_lock(exclusive=False):
+        yield openstack_lab
+
+
+@pytest.fixture
+def lab_faults(openstack_lab):
+    """The lab, held exclusively for one test that stops and restarts daemons (`openstack-lab.sh stop X`)."""
+    with lab_lock(exclusive=True):
+        yield openstack_lab
