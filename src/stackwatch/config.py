@@ -204,6 +204,7 @@ class Config:
     alerting: AlertingConfig
     logs: LogsConfig = LogsConfig()
     notifications: NotificationsConfig = NotificationsConfig()
+    openstack: "OpenStackConfig" = None  # type: ignore[assignment]  # stackwatch.openstack.config; None: off
 
     @property
     def database_path(self) -> Path:
@@ -220,7 +221,7 @@ class Config:
 
 
 _TOP_KEYS = ("data_dir", "hostname", "web", "storage", "metrics", "inventory", "checks", "collectors",
-             "alerting", "logs", "notifications")
+             "alerting", "logs", "notifications", "openstack")
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
@@ -259,11 +260,14 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     logs = _build_logs(r, r.mapping(top.get("logs"), "logs", _LOGS_KEYS))
     notifications = _build_notifications(r, r.mapping(top.get("notifications"), "notifications",
                                                       ("deployments", "retention", "stuck_after")))
+    from stackwatch.openstack.config import build_openstack
+    openstack = build_openstack(r, top.get("openstack"))
     if r.problems:
         raise ConfigError(path, r.problems)
     return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
                   hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
-                  checks=checks, collectors=collectors, alerting=alerting, logs=logs, notifications=notifications)
+                  checks=checks, collectors=collectors, alerting=alerting, logs=logs, notifications=notifications,
+                  openstack=openstack)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:
