@@ -126,3 +126,32 @@ MIGRATIONS.append((3, "notifications and dead letters", """
     );
     CREATE INDEX dead_letters_by_time ON dead_letters (received_at);
 """))
+
+MIGRATIONS.append((5, "notification outbox and delivery attempts", """
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY,             -- submission order: each receiver delivers in this order
+        notification_id TEXT NOT NULL UNIQUE, -- a resubmitted notification is ignored here
+        receiver TEXT NOT NULL,
+        event TEXT NOT NULL,                 -- trigger | acknowledge | resolve
+        group_key TEXT NOT NULL,
+        created_at REAL NOT NULL,            -- when routing made the notification
+        submitted_at REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending', -- pending | delivered | failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        finished_at REAL,
+        body TEXT NOT NULL                   -- the GroupNotification as JSON
+    );
+    CREATE INDEX outbox_pending ON outbox (receiver, seq) WHERE state = 'pending';
+    CREATE INDEX outbox_by_submitted ON outbox (submitted_at);
+    CREATE TABLE outbox_attempts (
+        id INTEGER PRIMARY KEY,
+        notification_id TEXT NOT NULL,
+        ts REAL NOT NULL,
+        duration REAL NOT NULL,
+        outcome TEXT NOT NULL,               -- success | retry | failed
+        error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX outbox_attempts_by_notification ON outbox_attempts (notification_id, ts);
+"""))
