@@ -11,15 +11,13 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 import yaml
 
+from stackwatch.alerting.config import ALERTING_KEYS, AlertingConfig, RuleSpec, build_alerting  # noqa: F401 (re-exported)
 from stackwatch.config_reader import Reader
 from stackwatch.inventory import DEFAULT_ROLE_PROCESSES, Host, Inventory, Role
-
-if TYPE_CHECKING:
-    from stackwatch.alerting.logwatch import LogMatch
 
 
 class ConfigError(Exception):
@@ -79,34 +77,6 @@ class CollectorSpec:
     type: str
     interval: float
     jitter: float
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    """An alert rule on a metric (`metric`, `op`, `threshold`), on check states (`check`), or on log
-    records (`log`: at least `min_count` matching records within `window`)."""
-
-    name: str
-    severity: str
-    for_: float
-    metric: str | None = None
-    matchers: tuple[tuple[str, str], ...] = ()
-    op: str = ">"
-    threshold: float = 0.0
-    check: str | None = None
-    state: str = "CRITICAL"
-    summary: str = ""
-    labels: tuple[tuple[str, str], ...] = ()
-    log: LogMatch | None = None       # a log pattern rule: matches counted over `window`
-    window: float = 300.0
-    min_count: int = 1
-
-
-@dataclass(frozen=True, slots=True)
-class AlertingConfig:
-    evaluation_interval: float = 15.0
-    staleness: float = 300.0
-    rules: tuple[RuleSpec, ...] = ()
 
 
 DEFAULT_FACILITIES = {"nova": "local0", "glance": "local1", "cinder": "local2", "keystone": "local3",
@@ -255,8 +225,7 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     checks = _build_checks(r, r.mapping(top.get("checks"), "checks", ("defaults", "host", "processes")),
                            inventory, cfg_hosts)
     collectors = _build_collectors(r, r.list(top.get("collectors"), "collectors"))
-    alerting = _build_alerting(r, r.mapping(top.get("alerting"), "alerting",
-                                            ("evaluation_interval", "staleness", "rules")), checks)
+    alerting = build_alerting(r, r.mapping(top.get("alerting"), "alerting", ALERTING_KEYS))
     logs = _build_logs(r, r.mapping(top.get("logs"), "logs", _LOGS_KEYS))
     notifications = _build_notifications(r, r.mapping(top.get("notifications"), "notifications",
                                                       ("deployments", "retention", "stuck_after")))
@@ -430,68 +399,6 @@ def _build_collectors(r: Reader, items: list) -> tuple[CollectorSpec, ...]:
         out.append(CollectorSpec(r.str(cm, "name", path, ctype), ctype, r.duration(cm, "interval", path, "15s"),
                                  r.duration(cm, "jitter", path, "2s")))
     return tuple(out)
-
-
-_OPS = (">", ">=", "<", "<=", "==", "!=")
-
-
-def _build_alerting(r: Reader, m: dict, checks: tuple[CheckSpec, ...]) -> AlertingConfig:
-    rules, seen = [], set()
-    for i, rule in enumerate(r.list(m.get("rules"), "alerting.rules")):
-        path = f"alerting.rules[{i}]"
-        rm = r.mapping(rule, path, ("name", "severity", "for", "metric", "match", "op", "threshold", "check",
-                                    "state", "summary", "labels", "log", "window", "count"))
-        name = r.str(rm, "name", path)
-        if name in seen:
-            r.problem(f"{path}.name", f"duplicate rule {name!r}")
-        seen.add(name)
-        metric, check, log = rm.get("metric"), rm.get("check"), rm.get("log")
-        if sum(x is not None for x in (metric, check, log)) != 1:
-            r.problem(path, "give exactly one of metric, check or log")
-        matchers = r.mapping(rm.get("match"), f"{path}.match")
-        labels = r.mapping(rm.get("labels"), f"{path}.labels")
-        state = r.choice(rm, "state", path, ("CRITICAL", "WARNING", "UNKNOWN"), "CRITICAL")
-        rules.append(RuleSpec(
-            name=name,
-            severity=r.choice(rm, "severity", path, ("critical", "warning", "info"), "warning"),
-            for_=r.duration(rm, "for", path, "0s"),
-            metric=None if metric is None else r.str(rm, "metric", path),
-            matchers=tuple(sorted((str(k), str(v)) for k, v in matchers.items())),
-            op=r.choice(rm, "op", path, _OPS, ">"),
-            threshold=float(r.number(rm, "threshold", path, 0.0)) if metric is not None else 0.0,
-            check=None if check is None else r.str(rm, "check", path),
-            state=state,
-            summary=r.str(rm, "summary", path, ""),
-            labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
-            log=None if log is None else _build_log_match(r, r.mapping(log, f"{path}.log", (
-                "pattern", "level", "service", "program", "group_by")), f"{path}.log"),
-            window=r.duration(rm, "window", path, "5m"),
-            min_count=int(r.number(rm, "count", path, 1, 1)),
-        ))
-    return AlertingConfig(r.duration(m, "evaluation_interval", "alerting", "15s"),
-                          r.duration(m, "staleness", "alerting", "5m"), tuple(rules))
-
-
-def _build_log_match(r: Reader, m: dict, path: str):
-    import re
-
-    from stackwatch.alerting.logwatch import LogMatch
-
-    pattern = r.str(m, "pattern", path, None)
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            r.problem(f"{path}.pattern", f"bad regular expression: {exc}")
-            pattern = None
-    def words(key: str) -> tuple[str, ...]:
-        value = m.get(key)
-        return (str(value),) if isinstance(value, str) else r.str_list(m, key, path)
-    group_by = words("group_by") if "group_by" in m else ("host", "service")
-    for g in group_by:
-        if g not in ("host", "service", "program", "level", "instance_uuid"):
-            r.problem(f"{path}.group_by", f"cannot group by {g!r}", "use host, service, program, level, instance_uuid")
-    return LogMatch(pattern, tuple(x.upper() for x in words("level")), words("service"), words("program"), group_by)
 
 
 _LOGS_KEYS = ("backend", "elasticsearch", "retention", "timezone", "facilities", "receive", "files", "start_at",
