@@ -175,6 +175,7 @@ class Config:
     logs: LogsConfig = LogsConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     openstack: "OpenStackConfig" = None  # type: ignore[assignment]  # stackwatch.openstack.config; None: off
+    nagios: "NagiosConfig | None" = None  # stackwatch.nagios.settings; None: no nagios: section
 
     @property
     def database_path(self) -> Path:
@@ -191,7 +192,7 @@ class Config:
 
 
 _TOP_KEYS = ("data_dir", "hostname", "web", "storage", "metrics", "inventory", "checks", "collectors",
-             "alerting", "logs", "notifications", "openstack")
+             "alerting", "logs", "notifications", "openstack", "nagios")
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
@@ -231,12 +232,14 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
                                                       ("deployments", "retention", "stuck_after")))
     from stackwatch.openstack.config import build_openstack
     openstack = build_openstack(r, top.get("openstack"))
+    from stackwatch.nagios.settings import build_nagios
+    nagios = build_nagios(r, top.get("nagios"), top.get("checks"))
     if r.problems:
         raise ConfigError(path, r.problems)
     return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
                   hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
                   checks=checks, collectors=collectors, alerting=alerting, logs=logs, notifications=notifications,
-                  openstack=openstack)
+                  openstack=openstack, nagios=nagios)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:

@@ -35,6 +35,7 @@ class Runtime:
     logs: LogRuntime
     notifications: NotificationRuntime
     clock: Callable[[], float] = time.time
+    nagios_passive: object = None  # stackwatch.nagios.passive.CommandFile when nagios.passive is configured
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], float] = time.time) -> "Runtime":
@@ -49,6 +50,8 @@ class Runtime:
             notifications = NotificationRuntime.build(config, store.notifications)
             rt = cls(config, store, scheduler, AlertService(config.alerting, store, logwatch), registry, events,
                      logs, notifications, clock)
+            from stackwatch.nagios.passive import CommandFile
+            rt.nagios_passive = CommandFile.from_config(config)
             rt._schedule()
         except BaseException:
             store.close()
@@ -84,6 +87,10 @@ class Runtime:
                                60, 2, run_now=False)
             self.scheduler.add("notifications:queue-hygiene",
                                lambda now: self.notifications.check_queues(now, self.store.metrics), 60, 5)
+        if self.nagios_passive is not None:
+            self.scheduler.add("nagios:passive-counts",
+                               lambda now: self.store.metrics.write(self.nagios_passive.samples(now)), 60, 2,
+                               run_now=False)
 
     def _collect_job(self, collector):
         def job(now: float) -> None:
@@ -107,6 +114,8 @@ class Runtime:
     def record_check(self, result: CheckResult) -> None:
         """Store a check result and its state and perfdata as series, so checks have trends too."""
         self.store.checks.record(result)
+        if self.nagios_passive is not None:
+            self.nagios_passive.submit(result)  # never blocks, never raises: a Nagios not reading is counted
         labels = {"host": result.host, "check": result.check}
         samples = [Sample(SeriesKey.of("stackwatch_check_status", labels), result.timestamp, float(int(result.state)),
                           Kind.GAUGE, "Check state as a number (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")]
