@@ -97,7 +97,8 @@ class Api:
 
     def request(self, service: str, method: str, path: str, *, params: dict | None = None, json: Any = None,
                 data: bytes | None = None, headers: dict | None = None, microversion: str | None = None,
-                timeout: float | None = None, stream: bool = False, expect: tuple[int, ...] = ()):
+                timeout: float | None = None, stream: bool = False, expect: tuple[int, ...] = (),
+                authenticated: bool = True):
         """The response of one call; ApiError for no answer or a status >= 400 (unless in `expect`)."""
         call = f"{method} {path}"
         kwargs: dict[str, Any] = {"params": params, "headers": headers or {}, "raise_exc": False,
@@ -110,6 +111,8 @@ class Api:
             kwargs["microversion"] = microversion
         if stream:
             kwargs["stream"] = True
+        if not authenticated:  # e.g. a token request with someone else's password
+            kwargs["authenticated"] = False
         try:
             resp = self._proxy(service).request(path, method, **kwargs)
         except Exception as exc:
