@@ -127,6 +127,55 @@ MIGRATIONS.append((3, "notifications and dead letters", """
     CREATE INDEX dead_letters_by_time ON dead_letters (received_at);
 """))
 
+MIGRATIONS.append((4, "silences, acknowledgements, maintenance windows, notification log", """
+    ALTER TABLE alerts ADD COLUMN last_active_at REAL;          -- keep_firing_for counts from here
+    ALTER TABLE alerts ADD COLUMN muted TEXT NOT NULL DEFAULT ''; -- maintenance:ID | silenced:ID | inhibited:FP
+    CREATE TABLE silences (
+        id TEXT PRIMARY KEY,
+        matchers TEXT NOT NULL,           -- JSON list of Alertmanager matcher strings
+        starts_at REAL NOT NULL, ends_at REAL NOT NULL,
+        author TEXT NOT NULL, comment TEXT NOT NULL, created_at REAL NOT NULL
+    );
+    CREATE INDEX silences_by_end ON silences (ends_at);
+    CREATE TABLE maintenance_windows (
+        id TEXT PRIMARY KEY,
+        hosts TEXT NOT NULL, roles TEXT NOT NULL,   -- JSON lists
+        starts_at REAL NOT NULL, ends_at REAL NOT NULL,
+        author TEXT NOT NULL, comment TEXT NOT NULL, created_at REAL NOT NULL
+    );
+    CREATE INDEX maintenance_by_end ON maintenance_windows (ends_at);
+    CREATE TABLE acks (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        author TEXT NOT NULL, comment TEXT NOT NULL,
+        created_at REAL NOT NULL, expires_at REAL,
+        removed_at REAL
+    );
+    CREATE INDEX acks_by_fp ON acks (fingerprint, created_at);
+    -- the notification log: the last page per receiver and group (what the dispatcher decides from) ...
+    CREATE TABLE nflog (
+        receiver TEXT NOT NULL, group_key TEXT NOT NULL,
+        event TEXT NOT NULL, sent_at REAL NOT NULL,
+        firing TEXT NOT NULL,             -- JSON list of fingerprints
+        seq INTEGER NOT NULL, opened_at REAL NOT NULL, acked INTEGER NOT NULL, level INTEGER NOT NULL,
+        notification_id TEXT NOT NULL,
+        PRIMARY KEY (receiver, group_key)
+    );
+    -- ... and every page handed to the outbox: what was sent to whom, when, for which group state
+    CREATE TABLE nflog_sent (
+        id INTEGER PRIMARY KEY,
+        notification_id TEXT NOT NULL UNIQUE,
+        receiver TEXT NOT NULL, group_key TEXT NOT NULL, event TEXT NOT NULL,
+        sent_at REAL NOT NULL, seq INTEGER NOT NULL, level INTEGER NOT NULL,
+        alerts TEXT NOT NULL              -- JSON [[fingerprint, status], ...]
+    );
+    CREATE INDEX nflog_sent_by_time ON nflog_sent (sent_at);
+    CREATE TABLE nflog_sent_alerts (      -- per alert, for its history page
+        fingerprint TEXT NOT NULL, sent_id INTEGER NOT NULL,
+        PRIMARY KEY (fingerprint, sent_id)
+    ) WITHOUT ROWID;
+"""))
+
 MIGRATIONS.append((5, "notification outbox and delivery attempts", """
     CREATE TABLE outbox (
         seq INTEGER PRIMARY KEY,             -- submission order: each receiver delivers in this order
