@@ -60,17 +60,31 @@ class _Compiled:
 
 class LogWatch:
     def __init__(self, rules: Iterable["RuleSpec"]):
+        rules = list(rules)
         self._rules = [_Compiled(r) for r in rules if r.log is not None]
         self._hits: dict[tuple[str, Labels], deque] = {}
         self._examples: dict[tuple[str, Labels], str] = {}
         self._lock = threading.Lock()
+        # absence rules on log feeds: when each (host, service) was last heard from
+        self._watch_feeds = any(getattr(r, "absent", None) is not None and r.absent.kind == "log" for r in rules)
+        self._feeds: dict[tuple[str, str], float] = {}
 
     @property
     def active(self) -> bool:
-        return bool(self._rules)
+        return bool(self._rules) or self._watch_feeds
+
+    def feeds(self) -> dict[tuple[str, str], float]:
+        """(host, service) -> when a record from it was last received."""
+        with self._lock:
+            return dict(self._feeds)
 
     def observe(self, record: "LogRecord", received_at: float) -> None:
         ts = record.timestamp if record.timestamp is not None else received_at
+        if self._watch_feeds:
+            key = (record.host or "", record.service or "")
+            with self._lock:
+                if self._feeds.get(key, 0.0) < received_at:
+                    self._feeds[key] = received_at
         for c in self._rules:
             if c.matches(record):
                 labels = make_labels((k, getattr(record, k, "") or "") for k in c.group_by)

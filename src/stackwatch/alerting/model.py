@@ -44,6 +44,8 @@ class Alert:
     fired_at: float | None
     resolved_at: float | None
     updated_at: float
+    last_active_at: float | None = None   # the last time its condition held (keep_firing_for counts from it)
+    muted: str = ""                       # set by the dispatcher: maintenance:ID | silenced:ID | inhibited:FP
 
     def label(self, name: str, default: str = "") -> str:
         return dict(self.labels).get(name, default)

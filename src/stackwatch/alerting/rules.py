@@ -1,7 +1,11 @@
 """Rule evaluation: observations in, alert state transitions out (pending -> firing -> resolved).
 
+Every rule source (metric thresholds, check states, log patterns, absence of data; notification events and
+probe results are metrics and check results) turns into `Observation`s, and one `evaluate` applies `for:`,
+hysteresis (`resolve_threshold`, `keep_firing_for`) and the lifecycle to all of them.
+
 Pure: stdlib only, `now` passed in. The service gathers observations from the stores (latest metric
-values, current check states) and persists what this returns.
+values, current check states, last-seen times) and persists what this returns.
 """
 
 from __future__ import annotations
@@ -42,16 +46,40 @@ def metric_observations(rule: "RuleSpec", latest: Iterable[tuple[Labels, float]]
     return out
 
 
-def check_observations(rule: "RuleSpec", current: Iterable[tuple[str, str, State, str]]) -> list[Observation]:
-    """(host, check, state, summary) rows: active when the state is at least as bad as the rule's."""
+def check_observations(rule: "RuleSpec", current: Iterable[tuple]) -> list[Observation]:
+    """(host, check, state, summary[, attempts]) rows: active when the state is at least as bad as the rule's
+    and HARD, as Nagios: seen on `max_check_attempts` consecutive results (a SOFT state does not alert)."""
     threshold = State.parse(rule.state).severity
+    hard_after = getattr(rule, "max_check_attempts", 1)
+    pattern = rule.check or "*"
     out = []
-    for host, check, state, summary in current:
-        if not fnmatch.fnmatchcase(check, rule.check or "*"):
+    for row in current:
+        host, check, state, summary = row[:4]
+        attempts = row[4] if len(row) > 4 else 1
+        if pattern != "*" and not fnmatch.fnmatchcase(check, pattern):
             continue
+        bad = state.severity >= threshold
+        hard = attempts >= hard_after
+        kind = "" if not bad or hard_after <= 1 else (" HARD" if hard else f" SOFT {attempts}/{hard_after}")
         labels = make_labels([("host", host), ("check", check)])
-        out.append(Observation(labels, float(int(state)), state.severity >= threshold,
-                               f"{check} on {host} is {state.name}: {summary}"))
+        out.append(Observation(labels, float(int(state)), bad and hard,
+                               f"{check} on {host} is {state.name}{kind}: {summary}"))
+    return out
+
+
+def absence_observations(rule: "RuleSpec", last_seen: Iterable[tuple[Labels, float | None]], now: float,
+                         since: float) -> list[Observation]:
+    """(labels, last time seen or None) per watched thing: active when silent for the rule's `absent.for`.
+    A thing never seen counts from `since` (when stackwatch started watching), so a restart is no alert."""
+    spec = rule.absent
+    out = []
+    for labels, seen in last_seen:
+        last = seen if seen is not None else since
+        silent = now - last
+        what = ", ".join(f"{k}={v}" for k, v in labels) or spec.target
+        desc = (f"no {spec.kind} data from {what} for {silent:.0f}s" if seen is not None
+                else f"no {spec.kind} data from {what} since stackwatch started watching {silent:.0f}s ago")
+        out.append(Observation(labels, silent, silent >= spec.for_, desc))
     return out
 
 
@@ -72,7 +100,7 @@ def evaluate(rule: "RuleSpec", observations: Iterable[Observation], previous: Ma
         prev = previous.get(fp)
         summary = rule.summary or obs.description
         annotations = make_labels([("summary", summary), ("description", obs.description)])
-        alert = _step(rule, fp, labels, annotations, prev, obs.active, obs.value, now)
+        alert = _step(rule, fp, labels, annotations, prev, _holds(rule, obs, prev), obs.value, now)
         if alert is not None:
             updated.append(alert)
             before = prev.state if prev else AlertState.INACTIVE
@@ -89,6 +117,17 @@ def evaluate(rule: "RuleSpec", observations: Iterable[Observation], previous: Ma
     return updated, transitions
 
 
+def _holds(rule: "RuleSpec", obs: Observation, prev: Alert | None) -> bool:
+    """The condition, with hysteresis: a firing metric alert stays active until the value passes the
+    rule's `resolve_threshold` (e.g. fire above 90, resolve only below 80)."""
+    if obs.active:
+        return True
+    resolve = getattr(rule, "resolve_threshold", None)
+    if resolve is not None and prev is not None and prev.state is AlertState.FIRING and rule.metric is not None:
+        return bool(OPERATORS[rule.op](obs.value, resolve))
+    return False
+
+
 def _step(rule: "RuleSpec", fp: str, labels: Labels, annotations: Labels, prev: Alert | None,
           active: bool, value: float | None, now: float) -> Alert | None:
     state = prev.state if prev else AlertState.INACTIVE
@@ -97,16 +136,19 @@ def _step(rule: "RuleSpec", fp: str, labels: Labels, annotations: Labels, prev: 
             firing = rule.for_ <= 0
             return Alert(fp, rule.name, labels, annotations, rule.severity,
                          AlertState.FIRING if firing else AlertState.PENDING, value, now,
-                         now if firing else None, None, now)
+                         now if firing else None, None, now, now, prev.muted if prev else "")
         assert prev is not None
         if state is AlertState.PENDING and now - (prev.active_since or now) >= rule.for_:
             return prev.evolve(state=AlertState.FIRING, fired_at=now, value=value, updated_at=now,
-                               annotations=annotations)
-        return prev.evolve(value=value, updated_at=now, annotations=annotations)
+                               annotations=annotations, last_active_at=now)
+        return prev.evolve(value=value, updated_at=now, annotations=annotations, last_active_at=now)
     if state is AlertState.PENDING:
         assert prev is not None
         return prev.evolve(state=AlertState.INACTIVE, value=value, updated_at=now)
     if state is AlertState.FIRING:
         assert prev is not None
+        keep = getattr(rule, "keep_firing_for", 0.0)
+        if keep and now - (prev.last_active_at or prev.fired_at or now) < keep:
+            return prev.evolve(value=value, updated_at=now)  # keep_firing_for: flapping does not resolve
         return prev.evolve(state=AlertState.RESOLVED, resolved_at=now, value=value, updated_at=now)
     return None
