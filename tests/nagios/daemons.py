@@ -1,0 +1,208 @@
+"""Test helpers: the real Debian programs, started by hand on loopback (no systemd), and the 6-host cloud
+config the issue names (1 controller, 3 compute, 1 block-storage, 1 object-storage).
+
+- `nagios_main_cfg` writes a tmp main.cfg that cfg_dir's generated objects (nagios_user: the current user);
+- `NrpeServer` runs Debian's /usr/sbin/nrpe in the foreground (-f) on a free loopback port with a config
+  that includes a generated command file. NRPE refuses to run as root: as root it runs as the `nagios`
+  user (created by the package); when that user cannot execute the venv's interpreter (a pyenv Python
+  under /root), `check_program_for` writes a launcher doing what a console script does (same package,
+  same site-packages) under Debian's python3, in a world-readable tmp directory.
+"""
+
+from __future__ import annotations
+
+import getpass
+import grp
+import os
+import shutil
+import site
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import stackwatch
+
+NAGIOS = "/usr/sbin/nagios4"
+NRPE = "/usr/sbin/nrpe"
+CHECK_NRPE = "/usr/lib/nagios/plugins/check_nrpe"
+
+CLOUD_HOSTS = [
+    {"name": "controller-1", "address": "10.0.0.11", "roles": ["controller"]},
+    {"name": "compute-1", "address": "10.0.0.21", "roles": ["compute"]},
+    {"name": "compute-2", "address": "10.0.0.22", "roles": ["compute"]},
+    {"name": "compute-3", "address": "10.0.0.23", "roles": ["compute"]},
+    {"name": "block-1", "address": "10.0.0.31", "roles": ["block-storage"]},
+    {"name": "object-1", "address": "10.0.0.41", "roles": ["object-storage"]},
+]
+
+HOST_CHECKS = [
+    {"type": "disk", "name": "disk-root", "interval": "60s", "options": {"path": "/", "warning": "20%", "critical": "10%"}},
+    {"type": "load", "interval": "30s", "options": {"warning": "15,10,5", "critical": "30,25,20"}},
+    {"type": "cpu", "interval": "30s", "options": {"warning": "90", "critical": "98"}},
+    {"type": "memory", "interval": "30s", "options": {"warning": "90", "critical": "95"}},
+    {"type": "swap", "interval": "60s", "options": {"warning": "50%", "critical": "20%"}},
+    {"type": "interface", "name": "interfaces", "interval": "30s"},
+]
+
+NAGIOS_SECTION = {
+    "server": ["127.0.0.1"],
+    "contacts": [
+        {"name": "ops", "alias": "Operations", "email": "ops@example.org"},
+        {"name": "oncall", "email": "oncall@example.org", "notification_period": "workhours",
+         "pager": {"env": "SW_TEST_PAGER"}},
+    ],
+    "contact_groups": [{"name": "cloud-ops", "alias": "Cloud operations", "members": ["ops", "oncall"]}],
+    "timeperiods": {"nights": {"alias": "Nights", "monday": "00:00-07:00,19:00-24:00"}},
+}
+
+
+def cloud_raw(tmp_path: Path, hosts=None, nagios=None, checks=None, roles=None) -> dict:
+    raw = {
+        "data_dir": str(tmp_path / "data"),
+        "hostname": "not-in-the-inventory",
+        "inventory": {"hosts": hosts if hosts is not None else CLOUD_HOSTS},
+        "checks": checks if checks is not None else {"defaults": {"interval": "60s"}, "processes": {"critical": "1:"},
+                                                     "host": HOST_CHECKS},
+        "nagios": dict(NAGIOS_SECTION) if nagios is None else nagios,
+    }
+    if roles:
+        raw["inventory"]["roles"] = roles
+    return raw
+
+
+def cloud_config(tmp_path: Path, **kwargs):
+    from stackwatch.config import build_config
+
+    return build_config(cloud_raw(tmp_path, **kwargs), tmp_path / "config.yaml", environ={"SW_TEST_PAGER": "555-0100"})
+
+
+def need_program(path: str) -> str:
+    """A real program a test needs: skip on a laptop without it, fail in CI (as tests/conftest.py's)."""
+    if os.path.exists(path):
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {path} (scripts/test.sh installs it)")
+    pytest.skip(f"{path} not installed (apt-get install nagios4 nagios-nrpe-server nagios-nrpe-plugin)")
+
+
+def console_script(name: str) -> str:
+    path = Path(sys.executable).with_name(name)
+    return str(path) if path.exists() else (shutil.which(name) or pytest.fail(f"{name} not installed: pip install -e ."))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nagios_main_cfg(directory: Path, objects: Path, **extra: str) -> Path:
+    """A main.cfg for `nagios4 -v` or a foreground run, everything under `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "checkresults").mkdir(exist_ok=True)
+    settings = {
+        "cfg_dir": str(objects),
+        "check_result_path": str(directory / "checkresults"),
+        "lock_file": str(directory / "nagios.lock"),
+        "temp_file": str(directory / "nagios.tmp"),
+        "temp_path": str(directory),
+        "status_file": str(directory / "status.dat"),
+        "log_file": str(directory / "nagios.log"),
+        "state_retention_file": str(directory / "retention.dat"),
+        "object_cache_file": str(directory / "objects.cache"),
+        "nagios_user": getpass.getuser(),
+        "nagios_group": grp.getgrgid(os.getgid()).gr_name,
+        "illegal_object_name_chars": "`~!$%^&*|'\"<>?,()=",
+        "illegal_macro_output_chars": "`~$&|'\"<>",
+        "use_syslog": "0",
+    }
+    settings.update(extra)
+    lines = []
+    for key, value in settings.items():
+        for v in value if isinstance(value, list) else [value]:
+            lines.append(f"{key}={v}")
+    path = directory / "main.cfg"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def nagios_verify(main_cfg: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([need_program(NAGIOS), "-v", str(main_cfg)], capture_output=True, text=True, timeout=60)
+
+
+def nrpe_user() -> str | None:
+    """The user NRPE runs as: None (the current one) unless we are root, which NRPE refuses."""
+    return "nagios" if os.geteuid() == 0 else None
+
+
+def check_program_for(user: str | None, shared: Path) -> str:
+    """A stackwatch-check that `user` can execute: the venv's console script when it can, else a launcher
+    written into `shared` (a world-readable directory the caller removes)."""
+    script = console_script("stackwatch-check")
+    if user is None or subprocess.run(["runuser", "-u", user, "--", script, "--list"], capture_output=True,
+                                      timeout=30).returncode == 0:
+        return script
+    python = "/usr/bin/python3"
+    version = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                             text=True).stdout.strip()
+    if version != str(tuple(sys.version_info[:2])):
+        raise RuntimeError(f"{user} cannot run {script} and {python} is not Python {sys.version_info[:2]}")
+    paths = [str(Path(stackwatch.__file__).resolve().parents[1]), *site.getsitepackages()]
+    launcher = shared / "stackwatch-check"
+    launcher.write_text(f"#!{python}\nimport sys\nsys.path[:0] = {paths!r}\n"
+                        "from stackwatch.checks.runner import main\nsys.exit(main())\n")
+    launcher.chmod(0o755)
+    return str(launcher)
+
+
+class NrpeServer:
+    """Debian's nrpe in the foreground on a free loopback port, including a generated command file."""
+
+    def __init__(self, commands_cfg: str, user: str | None):
+        self.user = user
+        self.dir = Path(tempfile.mkdtemp(prefix="sw-nrpe-"))
+        self.dir.chmod(0o755)
+        self.port = free_port()
+        (self.dir / "stackwatch.cfg").write_text(commands_cfg)
+        lines = [f"pid_file={self.dir / 'nrpe.pid'}", "server_address=127.0.0.1", f"server_port={self.port}",
+                 "command_timeout=60", "connection_timeout=60", "debug=0", f"include={self.dir / 'stackwatch.cfg'}"]
+        if user:
+            lines[1:1] = [f"nrpe_user={user}", f"nrpe_group={user}"]
+        self.config = self.dir / "nrpe.cfg"
+        self.config.write_text("\n".join(lines) + "\n")
+        for f in self.dir.iterdir():
+            f.chmod(0o644)
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "NrpeServer":
+        self.proc = subprocess.Popen([need_program(NRPE), "-c", str(self.config), "-f"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nrpe exited {self.proc.returncode}: {self.proc.stdout.read()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nrpe did not listen within 15 s")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def check(self, command: str | None = None) -> subprocess.CompletedProcess:
+        args = [need_program(CHECK_NRPE), "-H", "127.0.0.1", "-p", str(self.port), "-t", "30"]
+        return subprocess.run(args + (["-c", command] if command else []), capture_output=True, text=True, timeout=60)
