@@ -20,6 +20,17 @@ BUILTIN = {
     "memory": "stackwatch.checks.memory",
     "procs": "stackwatch.checks.procs",
     "swap": "stackwatch.checks.swap",
+    # OpenStack and infrastructure checks (issue 5); several names may share one module
+    "amqp-log": "stackwatch.checks.amqp_log",
+    "backup": "stackwatch.checks.backup",
+    "console-log": "stackwatch.checks.console_log",
+    "os-capacity": "stackwatch.checks.capacity",
+    "os-compute-services": "stackwatch.checks.heartbeat",
+    "os-endpoints": "stackwatch.checks.endpoints",
+    "os-instances": "stackwatch.checks.instances",
+    "os-network-agents": "stackwatch.checks.heartbeat",
+    "os-volume-services": "stackwatch.checks.heartbeat",
+    "rabbitmq": "stackwatch.checks.rabbitmq",
 }
 
 
