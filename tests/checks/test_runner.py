@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from stackwatch.checks import BUILTIN
+
 SCRIPT = Path(sys.executable).with_name("stackwatch-check")
 PERF = r"/=\d+MB;\d+;\d+;0;\d+"
 
@@ -44,7 +46,7 @@ def test_disk_defaults_read_like_check_disk():
     (("disk", "-w", "lots"), "UNKNOWN - argument -w/--warning: not a free-space threshold: 'lots'"),
     (("disk", "-w"), "UNKNOWN - argument -w/--warning: expected one argument"),
     (("procs", "--critical", "5:1"), "UNKNOWN - argument -c/--critical: not a Nagios range: '5:1'"),
-    (("nosuchcheck",), "UNKNOWN - unknown check 'nosuchcheck'; known: cpu, disk, interface, load, memory, procs, swap"),
+    (("nosuchcheck",), "UNKNOWN - unknown check 'nosuchcheck'; known: " + ", ".join(sorted(BUILTIN))),
     (("--warning", "5"), "UNKNOWN - expected a check name before options, got '--warning'"),
     (("disk", "-t", "0"), "UNKNOWN - argument -t/--timeout: not a timeout in seconds: '0'"),
 ])
@@ -91,7 +93,8 @@ def test_procs_does_not_count_itself():
 def test_list():
     rc, out, _ = run("--list")
     assert rc == 0
-    assert out.split() == ["cpu", "disk", "interface", "load", "memory", "procs", "swap"]
+    assert out.split() == sorted(BUILTIN)
+    assert {"cpu", "disk", "interface", "load", "memory", "procs", "swap", "rabbitmq"} <= set(out.split())
 
 
 def test_help_is_unknown_not_ok():
