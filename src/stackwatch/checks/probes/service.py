@@ -36,7 +36,7 @@ def connect_probe_api(config: OpenStackConfig) -> Api:
 
 def run_probe(kind: str, config: OpenStackConfig, lock_dir: Path, budget: float | None = None,
               api_factory: Callable[[OpenStackConfig], Api] = connect_probe_api) -> core.ProbeResult:
-    """One run of the `kind` probe. Authentication is its first step (a failure there is CRITICAL too); only a
+    """One run of the `kind` probe. Connecting (authentication) is its first step (a failure there is CRITICAL too); only a
     missing configuration or a busy lock is UNKNOWN."""
     cls = probe_class(kind)
     started = time.monotonic()
@@ -45,11 +45,11 @@ def run_probe(kind: str, config: OpenStackConfig, lock_dir: Path, budget: float 
     except ConnectionProblem as exc:
         if str(exc).startswith("no cloud configured"):
             return core.ProbeResult(kind, "", (), unknown=str(exc))
-        return core.ProbeResult(kind, "", (core.Step("authenticate", time.monotonic() - started, str(exc)),))
+        return core.ProbeResult(kind, "", (core.Step("connect", time.monotonic() - started, str(exc)),))
     except ApiError as exc:
-        return core.ProbeResult(kind, "", (core.Step("authenticate", time.monotonic() - started, exc.line(),
+        return core.ProbeResult(kind, "", (core.Step("connect", time.monotonic() - started, exc.line(),
                                                      exc.request_id),))
-    auth = core.Step("authenticate", time.monotonic() - started)
+    auth = core.Step("connect", time.monotonic() - started)
     if budget is not None:
         budget -= auth.seconds
     result = execute(cls(api, config.probes), lock_dir, config.probes.step_timeout, budget)
