@@ -11,6 +11,7 @@ config the issue names (1 controller, 3 compute, 1 block-storage, 1 object-stora
 
 from __future__ import annotations
 
+import copy
 import getpass
 import grp
 import os
@@ -68,7 +69,7 @@ def cloud_raw(tmp_path: Path, hosts=None, nagios=None, checks=None, roles=None) 
         "inventory": {"hosts": hosts if hosts is not None else CLOUD_HOSTS},
         "checks": checks if checks is not None else {"defaults": {"interval": "60s"}, "processes": {"critical": "1:"},
                                                      "host": HOST_CHECKS},
-        "nagios": dict(NAGIOS_SECTION) if nagios is None else nagios,
+        "nagios": copy.deepcopy(NAGIOS_SECTION if nagios is None else nagios),
     }
     if roles:
         raw["inventory"]["roles"] = roles
