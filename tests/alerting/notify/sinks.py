@@ -4,9 +4,12 @@ or hangs until released), and sample notifications."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from stackwatch.alerting.notification import AlertSnapshot, GroupNotification, common
 
@@ -96,3 +99,12 @@ def notification(receiver: str = "hook", event: str = "trigger", alerts: tuple[A
     return GroupNotification(
         nid, receiver, '{}:{alertname="HostDown", role="compute"}', group, event, alerts, created_at,
         "http://127.0.0.1:9844", common([a.labels for a in alerts]), common([a.annotations for a in alerts]))
+
+
+def need_program(path: str) -> str:
+    """A real program a test needs: skip on a laptop without it, fail in CI."""
+    if os.path.exists(path):
+        return path
+    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"CI must provide {path} (scripts/test.sh installs it)")
+    pytest.skip(f"{path} not installed")

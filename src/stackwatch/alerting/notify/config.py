@@ -47,7 +47,10 @@ def build_receivers(r: Reader, items: Any, path: str = "alerting.receivers") -> 
     seen: set[str] = set()
     for i, raw in enumerate(r.list(items, path)):
         where = f"{path}[{i}]"
-        m = r.mapping(raw, where)
+        if not isinstance(raw, dict):
+            r.mapping(raw, where)
+            continue
+        m = raw
         kind = m.get("type")
         if kind not in KEYS:
             r.problem(f"{where}.type", "required" if kind is None else f"unknown receiver type {kind!r}",
@@ -68,12 +71,13 @@ def build_receivers(r: Reader, items: Any, path: str = "alerting.receivers") -> 
 
 
 def _email(r: Reader, m: dict, where: str, name: str, timeout: float) -> Receiver | None:
-    to = (r.str(m, "to", where),) if isinstance(m.get("to"), str) else r.str_list(m, "to", where)
+    single = isinstance(m.get("to"), str)
+    to = (r.str(m, "to", where),) if single else r.str_list(m, "to", where)
     if not to:
         r.problem(f"{where}.to", "required", "one address or a list of addresses")
     for j, address in enumerate(to):
         if address and not _ADDRESS.match(address):
-            r.problem(f"{where}.to[{j}]" if len(to) > 1 else f"{where}.to", f"not an email address: {address!r}")
+            r.problem(f"{where}.to" if single else f"{where}.to[{j}]", f"not an email address: {address!r}")
     sender = r.str(m, "from", where)
     if sender and not _ADDRESS.match(sender.rsplit("<", 1)[-1].rstrip(">").strip()):
         r.problem(f"{where}.from", f"not an email address: {sender!r}")
