@@ -19,6 +19,11 @@ BUILTIN = {
     "load": "stackwatch.checks.load",
     "memory": "stackwatch.checks.memory",
     "procs": "stackwatch.checks.procs",
+    "probe-image": "stackwatch.checks.probes.plugin",
+    "probe-instance": "stackwatch.checks.probes.plugin",
+    "probe-object": "stackwatch.checks.probes.plugin",
+    "probe-user": "stackwatch.checks.probes.plugin",
+    "probe-volume": "stackwatch.checks.probes.plugin",
     "swap": "stackwatch.checks.swap",
     # OpenStack and infrastructure checks (issue 5); several names may share one module
     "amqp-log": "stackwatch.checks.amqp_log",
