@@ -36,6 +36,7 @@ class Runtime:
     notifications: NotificationRuntime
     clock: Callable[[], float] = time.time
     nagios_passive: object = None  # stackwatch.nagios.passive.CommandFile when nagios.passive is configured
+    openstack: object = None  # stackwatch.openstack.runtime.OpenStackRuntime with an openstack: section
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], float] = time.time) -> "Runtime":
@@ -91,6 +92,11 @@ class Runtime:
             self.scheduler.add("nagios:passive-counts",
                                lambda now: self.store.metrics.write(self.nagios_passive.samples(now)), 60, 2,
                                run_now=False)
+        if self.config.openstack is not None and self.config.openstack.enabled:
+            from stackwatch.openstack.runtime import OpenStackRuntime
+
+            self.openstack = OpenStackRuntime(self.config, self.store.metrics, self.record_check)
+            self.openstack.schedule(self.scheduler)
 
     def _collect_job(self, collector):
         def job(now: float) -> None:
@@ -149,3 +155,5 @@ class Runtime:
         if self.events is not self.store.events and hasattr(self.events, "close"):
             self.events.close()
         self.store.close()
+        if self.openstack is not None:
+            self.openstack.close()
