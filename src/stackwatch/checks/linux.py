@@ -6,7 +6,9 @@ tree. Stdlib only and cheap to import: `stackwatch-check` loads it on every run.
 
 from __future__ import annotations
 
+import _thread
 import os
+import time
 
 IFF_UP = 0x1
 ARPHRD_LOOPBACK = 772
@@ -49,10 +51,43 @@ class Process:
         return f"Process({self.pid}, {self.comm!r}, {self.args!r})"
 
 
-def processes(proc: str = "/proc", exclude: frozenset[int] = frozenset(), with_exe: bool = False) -> list[Process]:
+def processes(proc: str = "/proc", exclude: frozenset[int] = frozenset(), with_exe: bool = False,
+              max_age: float = 0.0) -> list[Process]:
     """Every process in `proc` except the pids in `exclude`; processes that exit while being read
     are skipped. A kernel thread has no command line, so its args are "[comm]" as ps shows them.
-    The executable's path is read only `with_exe` (it costs a readlink per process)."""
+    The executable's path is read only `with_exe` (it costs a readlink per process).
+
+    With `max_age` > 0 a scan of `proc` made at most that many seconds ago is reused (one scan shared
+    by every procs check of a cycle, instead of one per check); callers that scan at the same moment
+    wait for one scan rather than each making their own."""
+    if max_age <= 0:
+        return _scan(proc, exclude, with_exe)
+    now = time.monotonic()
+    with _SHARED_LOCK:
+        lock = _SHARED_LOCKS.setdefault((proc, with_exe), _thread.allocate_lock())
+    with lock:
+        found = _fresh_scan(proc, with_exe, now, max_age)
+        if found is None:
+            found = _scan(proc, frozenset(), with_exe)
+            _SHARED[(proc, with_exe)] = (time.monotonic(), found)
+    return [p for p in found if p.pid not in exclude] if exclude else list(found)
+
+
+_SHARED: dict[tuple[str, bool], tuple[float, list[Process]]] = {}   # (proc, with_exe) -> (when, scan)
+_SHARED_LOCKS: dict[tuple[str, bool], object] = {}
+_SHARED_LOCK = _thread.allocate_lock()
+
+
+def _fresh_scan(proc: str, with_exe: bool, now: float, max_age: float) -> list[Process] | None:
+    """A shared scan no older than `max_age` (one with executables serves a caller without)."""
+    for key in ((proc, with_exe), (proc, True)):
+        hit = _SHARED.get(key)
+        if hit is not None and now - hit[0] <= max_age:
+            return hit[1]
+    return None
+
+
+def _scan(proc: str, exclude: frozenset[int], with_exe: bool) -> list[Process]:
     out = []
     for entry in os.listdir(proc):
         if not entry.isdigit() or int(entry) in exclude:
