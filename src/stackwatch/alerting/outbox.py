@@ -16,41 +16,18 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from stackwatch.alerting.notification import DeliveryError, GroupNotification
+from stackwatch.alerting.notify.retry import RetryPolicy
 from stackwatch.store.sqlite.outbox import Attempt, Delivery, SqliteOutboxStore
 
 log = logging.getLogger(__name__)
 
 OUTCOMES = ("success", "retry", "failed")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """When to try again and when to give up (pure)."""
-
-    max_attempts: int = 12
-    max_age: float = 86400.0          # give up on a notification made longer ago than this
-    initial_backoff: float = 10.0
-    max_backoff: float = 600.0
-    jitter: float = 0.2               # each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
-
-    def delay(self, attempts: int, rnd: float) -> float:
-        """Seconds to wait after the `attempts`-th failed attempt; `rnd` uniform in [0, 1)."""
-        base = min(self.max_backoff, self.initial_backoff * 2 ** max(0, attempts - 1))
-        return base * (1 - self.jitter + 2 * self.jitter * rnd)
-
-    def gives_up(self, attempts: int, age: float) -> str:
-        """Why to stop retrying after `attempts` failed attempts on a notification `age` seconds old."""
-        if attempts >= self.max_attempts:
-            return f"gave up after {attempts} attempts"
-        if age >= self.max_age:
-            return f"gave up: notification older than {self.max_age:g}s"
-        return ""
+__all__ = ["Outbox", "RetryPolicy", "OUTCOMES"]
 
 
 class _Worker:
@@ -81,6 +58,7 @@ class Outbox:
             return
         self._started = True
         self._stopping.clear()
+        self._drain_until = float("inf")
         orphans = set(self.store.pending_by_receiver()) - set(self._workers)
         for name in sorted(orphans):
             log.warning("notifications pending for receiver %s, which is no longer configured: they stay pending",

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from stackwatch.alerting.notify.alertmanager import AlertmanagerReceiver
-from stackwatch.alerting.notify.config import build_receivers
+from stackwatch.alerting.notify.config import build_delivery, build_receivers
+from stackwatch.alerting.outbox import RetryPolicy
 from stackwatch.alerting.notify.pagerduty import DEFAULT_URL, PagerDutyReceiver
 from stackwatch.alerting.notify.slack import SlackReceiver
 from stackwatch.alerting.notify.smtp import SmtpReceiver
@@ -87,3 +88,18 @@ def test_not_a_list_and_none():
     assert read(None) == ((), [])
     _, problems = read({"name": "x"})
     assert problems == ["alerting.receivers: expected a list, got dict"]
+
+
+def test_delivery_policy():
+    r = Reader(environ={})
+    assert build_delivery(r, None) == RetryPolicy()
+    p = build_delivery(r, {"max_attempts": 3, "max_age": "2h", "initial_backoff": "1s", "max_backoff": "1m"})
+    assert (p.max_attempts, p.max_age, p.initial_backoff, p.max_backoff) == (3, 7200, 1, 60)
+    assert r.problems == []
+    build_delivery(r, {"max_attempts": 0, "max_age": "soon", "initial_backoff": "1h", "max_backoff": "1m",
+                       "retries": 3})
+    text = "\n".join(r.problems)
+    for line in ("alerting.delivery.max_attempts: must be at least 1", "alerting.delivery.max_age: bad duration 'soon'",
+                 "alerting.delivery.max_backoff: must not be shorter than initial_backoff",
+                 "alerting.delivery.retries: unknown key"):
+        assert line in text, text

@@ -8,6 +8,10 @@
       - {name: pager, type: pagerduty, routing_key: {env: PD_ROUTING_KEY}}
       - {name: chat, type: slack, url: {env: SLACK_WEBHOOK_URL}, channel: "#ops"}
       - {name: am, type: alertmanager, url: "http://alertmanager:9093", ends_after: 1h}
+
+`alerting.delivery:` tunes the outbox's retries (`build_delivery`):
+
+    delivery: {max_attempts: 12, max_age: 1d, initial_backoff: 10s, max_backoff: 10m}
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from stackwatch.alerting.notify.pagerduty import DEFAULT_URL, PagerDutyReceiver
 from stackwatch.alerting.notify.slack import SlackReceiver
 from stackwatch.alerting.notify.smtp import SmtpReceiver
 from stackwatch.alerting.notify.webhook import WebhookReceiver
+from stackwatch.alerting.notify.retry import RetryPolicy
 from stackwatch.config_reader import Reader
 
 _COMMON = ("name", "type", "timeout")
@@ -68,6 +73,19 @@ def build_receivers(r: Reader, items: Any, path: str = "alerting.receivers") -> 
         if receiver is not None and len(r.problems) == before:
             out.append(receiver)
     return tuple(out)
+
+
+def build_delivery(r: Reader, raw: Any, path: str = "alerting.delivery") -> RetryPolicy:
+    """The outbox's retry policy from `alerting.delivery` (every key optional)."""
+    m = r.mapping(raw, path, ("max_attempts", "max_age", "initial_backoff", "max_backoff"))
+    d = RetryPolicy()
+    policy = RetryPolicy(int(r.number(m, "max_attempts", path, d.max_attempts, minimum=1)),
+                         r.duration(m, "max_age", path, d.max_age),
+                         r.duration(m, "initial_backoff", path, d.initial_backoff),
+                         r.duration(m, "max_backoff", path, d.max_backoff))
+    if policy.max_backoff < policy.initial_backoff:
+        r.problem(f"{path}.max_backoff", "must not be shorter than initial_backoff")
+    return policy
 
 
 def _email(r: Reader, m: dict, where: str, name: str, timeout: float) -> Receiver | None:
