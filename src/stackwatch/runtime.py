@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from stackwatch.alerting.logwatch import LogWatch
+from stackwatch.alerting.runtime import AlertingRuntime
 from stackwatch.alerting.service import AlertService
 from stackwatch.config import CheckSpec, Config
 from stackwatch.exposition import build_registry
@@ -37,6 +38,7 @@ class Runtime:
     clock: Callable[[], float] = time.time
     nagios_passive: object = None  # stackwatch.nagios.passive.CommandFile when nagios.passive is configured
     openstack: object = None  # stackwatch.openstack.runtime.OpenStackRuntime with an openstack: section
+    paging: AlertingRuntime | None = None  # evaluation + pager + outbox (alerting.runtime)
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], float] = time.time) -> "Runtime":
@@ -49,8 +51,9 @@ class Runtime:
             logwatch = LogWatch(config.alerting.rules)
             logs = LogRuntime.build(config, events, store.metrics, logwatch)
             notifications = NotificationRuntime.build(config, store.notifications)
-            rt = cls(config, store, scheduler, AlertService(config.alerting, store, logwatch), registry, events,
-                     logs, notifications, clock)
+            paging = AlertingRuntime.build(config, store, logwatch, registry, clock)
+            rt = cls(config, store, scheduler, paging.service, registry, events,
+                     logs, notifications, clock, paging=paging)
             from stackwatch.nagios.passive import CommandFile
             rt.nagios_passive = CommandFile.from_config(config)
             rt._schedule()
@@ -78,7 +81,8 @@ class Runtime:
             for host in spec.hosts:
                 self.scheduler.add(f"check:{host}:{spec.name}", self._check_job(host, spec, plugin(spec.options)),
                                    spec.interval, spec.jitter, on_failure=self._check_failed(host, spec))
-        self.scheduler.add("alerts:evaluate", self.alerts.evaluate_once, self.config.alerting.evaluation_interval, 1)
+        self.scheduler.add("alerts:evaluate", self.paging.tick if self.paging else self.alerts.evaluate_once,
+                           self.config.alerting.evaluation_interval, 1)
         self.scheduler.add("store:flush-rollups", lambda now: self.store.metrics.flush(),
                            self.config.metrics.flush_interval, 2, run_now=False)
         self.scheduler.add("store:retention", self.enforce_retention, 3600, 60, run_now=False)
@@ -88,15 +92,15 @@ class Runtime:
                                60, 2, run_now=False)
             self.scheduler.add("notifications:queue-hygiene",
                                lambda now: self.notifications.check_queues(now, self.store.metrics), 60, 5)
-        if self.nagios_passive is not None:
-            self.scheduler.add("nagios:passive-counts",
-                               lambda now: self.store.metrics.write(self.nagios_passive.samples(now)), 60, 2,
-                               run_now=False)
         if self.config.openstack is not None and self.config.openstack.enabled:
             from stackwatch.openstack.runtime import OpenStackRuntime
 
             self.openstack = OpenStackRuntime(self.config, self.store.metrics, self.record_check)
             self.openstack.schedule(self.scheduler)
+        if self.nagios_passive is not None:
+            self.scheduler.add("nagios:passive-counts",
+                               lambda now: self.store.metrics.write(self.nagios_passive.samples(now)), 60, 2,
+                               run_now=False)
 
     def _collect_job(self, collector):
         def job(now: float) -> None:
@@ -143,6 +147,8 @@ class Runtime:
         """Start the log inputs (they raise LogInputError, e.g. a port taken), then the scheduler."""
         self.logs.start()
         self.notifications.start()
+        if self.paging is not None:
+            self.paging.start()
         self.scheduler.start()
 
     def stop(self) -> None:
@@ -151,9 +157,11 @@ class Runtime:
         self.logs.stop()
         self.notifications.stop()
         self.scheduler.shutdown(wait=True)
+        if self.openstack is not None:
+            self.openstack.close()
         self.logs.flush_metrics(self.clock())
+        if self.paging is not None:
+            self.paging.stop()
         if self.events is not self.store.events and hasattr(self.events, "close"):
             self.events.close()
         self.store.close()
-        if self.openstack is not None:
-            self.openstack.close()
