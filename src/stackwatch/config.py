@@ -17,6 +17,7 @@ import yaml
 
 from stackwatch.alerting.config import ALERTING_KEYS, AlertingConfig, RuleSpec, build_alerting  # noqa: F401 (re-exported)
 from stackwatch.config_reader import Reader
+from stackwatch.coverage.config import CoverageConfig, build_coverage
 from stackwatch.inventory import DEFAULT_ROLE_PROCESSES, Host, Inventory, Role
 
 
@@ -176,6 +177,7 @@ class Config:
     notifications: NotificationsConfig = NotificationsConfig()
     openstack: "OpenStackConfig" = None  # type: ignore[assignment]  # stackwatch.openstack.config; None: off
     nagios: "NagiosConfig | None" = None  # stackwatch.nagios.settings; None: no nagios: section
+    coverage: CoverageConfig = CoverageConfig()  # stackwatch.coverage.config
 
     @property
     def database_path(self) -> Path:
@@ -192,7 +194,7 @@ class Config:
 
 
 _TOP_KEYS = ("data_dir", "hostname", "web", "storage", "metrics", "inventory", "checks", "collectors",
-             "alerting", "logs", "notifications", "openstack", "nagios")
+             "alerting", "logs", "notifications", "openstack", "nagios", "coverage")
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
@@ -234,12 +236,13 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     openstack = build_openstack(r, top.get("openstack"))
     from stackwatch.nagios.settings import build_nagios
     nagios = build_nagios(r, top.get("nagios"), top.get("checks"))
+    coverage = build_coverage(r, top.get("coverage"), inventory)
     if r.problems:
         raise ConfigError(path, r.problems)
     return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
                   hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
                   checks=checks, collectors=collectors, alerting=alerting, logs=logs, notifications=notifications,
-                  openstack=openstack, nagios=nagios)
+                  openstack=openstack, nagios=nagios, coverage=coverage)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:

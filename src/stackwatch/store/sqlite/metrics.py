@@ -294,6 +294,20 @@ class SqliteMetricStore:
                     out.append((info, last.ts, last.value))
         return out
 
+    def newest_by_label(self, label: str, exclude_prefixes: tuple[str, ...] = ()) -> dict[str, float]:
+        """For each value of `label`, the timestamp of the newest point of any series carrying it, series
+        whose name starts with one of `exclude_prefixes` left out ("when did host X last send a metric")."""
+        out: dict[str, float] = {}
+        with self._lock:
+            for sid, last in self._last.items():
+                key = self._info[sid].key
+                if exclude_prefixes and key.name.startswith(exclude_prefixes):
+                    continue
+                value = key.label(label, None)
+                if value is not None and last.ts > out.get(value, float("-inf")):
+                    out[value] = last.ts
+        return out
+
     def latest_raw(self) -> list[tuple[SeriesInfo, float, float]]:
         """(series, timestamp, stored value) for every series: counters as their running totals."""
         with self._lock:
