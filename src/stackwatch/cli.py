@@ -117,6 +117,8 @@ def status(config, host: str | None) -> None:
 
 
 from stackwatch import cli_events, cli_logs  # noqa: E402,F401  (register the events, logs, trace, rsyslog-config commands)
+from stackwatch import cli_reports  # noqa: E402,F401  (register `report`)
 from stackwatch import cli_nagios  # noqa: E402,F401  (register the nrpe-config and nagios-config commands)
 from stackwatch import cli_openstack  # noqa: E402,F401  (register quota-report, probe, probe-reaper)
 from stackwatch import cli_alerts  # noqa: E402,F401  (register alerts list|show|ack|silence|unsilence|maint)
+from stackwatch import cli_coverage  # noqa: E402,F401  (register `coverage`)

@@ -178,6 +178,7 @@ class Config:
     openstack: "OpenStackConfig" = None  # type: ignore[assignment]  # stackwatch.openstack.config; None: off
     nagios: "NagiosConfig | None" = None  # stackwatch.nagios.settings; None: no nagios: section
     coverage: CoverageConfig = CoverageConfig()  # stackwatch.coverage.config
+    reports: "ReportsConfig | None" = None  # stackwatch.reports.settings; None: defaults
 
     @property
     def database_path(self) -> Path:
@@ -194,7 +195,7 @@ class Config:
 
 
 _TOP_KEYS = ("data_dir", "hostname", "web", "storage", "metrics", "inventory", "checks", "collectors",
-             "alerting", "logs", "notifications", "openstack", "nagios", "coverage")
+             "alerting", "logs", "notifications", "openstack", "nagios", "coverage", "reports")
 
 
 def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> Config:
@@ -237,12 +238,14 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     from stackwatch.nagios.settings import build_nagios
     nagios = build_nagios(r, top.get("nagios"), top.get("checks"))
     coverage = build_coverage(r, top.get("coverage"), inventory)
+    from stackwatch.reports.settings import build_reports
+    reports = build_reports(r, top.get("reports"))
     if r.problems:
         raise ConfigError(path, r.problems)
     return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
                   hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
                   checks=checks, collectors=collectors, alerting=alerting, logs=logs, notifications=notifications,
-                  openstack=openstack, nagios=nagios, coverage=coverage)
+                  openstack=openstack, nagios=nagios, coverage=coverage, reports=reports)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:

@@ -102,6 +102,17 @@ class Runtime:
                                lambda now: self.store.metrics.write(self.nagios_passive.samples(now)), 60, 2,
                                run_now=False)
 
+        reports = self.config.reports
+        for i, schedule in enumerate(reports.schedule if reports is not None else ()):
+            self.scheduler.add_cron(f"reports:{schedule.kind}:{i}", self._report_job(schedule), schedule.cron)
+
+    def _report_job(self, schedule):
+        def job(now: float) -> None:
+            from stackwatch.reports.schedule import run_scheduled
+
+            run_scheduled(self.store, self.config, schedule, now, getattr(self.config.alerting, "receivers", ()))
+        return job
+
     def _collect_job(self, collector):
         def job(now: float) -> None:
             self.store.metrics.write(collector.collect(now))

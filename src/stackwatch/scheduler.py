@@ -52,6 +52,17 @@ class Scheduler:
         self._scheduler.add_job(wrapped, "interval", seconds=max(interval, 0.1), jitter=jitter or None,
                                 id=name, name=name, **kwargs)
 
+    def add_cron(self, name: str, func: Callable[[float], None], crontab: str,
+                 on_failure: Callable[[float, BaseException], None] | None = None) -> None:
+        """Run `func(now)` at the times of a crontab expression ("0 6 * * 1": Mondays 06:00 UTC), e.g. reports."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        if name in self.stats:
+            raise ValueError(f"duplicate job {name!r}")
+        self.stats[name] = JobStats()
+        self._scheduler.add_job(self._guard(name, func, on_failure), CronTrigger.from_crontab(crontab, timezone="UTC"),
+                                id=name, name=name, misfire_grace_time=3600)
+
     def _guard(self, name: str, func, on_failure):
         def run() -> None:
             now = self.clock()

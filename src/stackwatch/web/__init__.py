@@ -19,6 +19,7 @@ from stackwatch.config import Config
 from stackwatch.web import alerts, api, formatting, hosts, logs, overview, trends
 from stackwatch.web import events as notification_pages
 from stackwatch.web import quotas as quota_pages
+from stackwatch.web import reports as report_pages
 from stackwatch.web.deps import EXTENSION, WebDeps
 
 # Nothing from elsewhere: HTML, one stylesheet, inline SVG, and our own script for the live log tail.
@@ -39,7 +40,7 @@ def create_app(config: Config, store: Any, registry: Any = None,
     app.json.sort_keys = False
     app.extensions[EXTENSION] = WebDeps(config, store, clock, events)
     for bp in (overview.bp, hosts.bp, trends.bp, alerts.bp, logs.bp, logs.api_bp, notification_pages.bp,
-               notification_pages.api_bp, api.bp, quota_pages.bp):
+               notification_pages.api_bp, api.bp, quota_pages.bp, report_pages.bp):
         app.register_blueprint(bp)
     app.jinja_env.filters.update(
         age=formatting.format_age, ts=formatting.format_ts, clock=formatting.format_clock,
