@@ -203,9 +203,13 @@ def build_lifecycle(notes: Sequence[Notification], now: float | datetime,
             value = getattr(n, field)
             if value is not None:
                 last[field] = value
-        if n.launched_at is not None and all(abs(n.launched_at - t) >= 1.0 for t in launches):
+        # the usage audit checks exists notifications against the lifecycle, so they must not shape it
+        audit = n.name == "instance.exists"
+        if not audit and n.launched_at is not None and all(abs(n.launched_at - t) >= 1.0 for t in launches):
             launches.append(n.launched_at)
-        if n.name == "instance.restore.end":      # undoes a soft delete (which sets deleted_at)
+        if audit:
+            pass
+        elif n.name == "instance.restore.end":    # undoes a soft delete (which sets deleted_at)
             deleted_at = None
         elif n.name == "instance.delete.end" or n.deleted_at is not None:
             deleted_at = n.deleted_at or n.terminated_at or deleted_at or n.timestamp
