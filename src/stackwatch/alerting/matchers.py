@@ -64,6 +64,8 @@ def parse_matcher(text: str) -> Matcher:
     if m is None or not m.group(1):
         raise MatcherError(f"cannot parse matcher {text!r}: no label name and operator; {_HINT}")
     name, op, rest = m.group(1), m.group(2), s[m.end():]
+    if rest[:1] in ("=", "~", "!"):
+        raise MatcherError(f"cannot parse matcher {text!r}: unexpected {rest[0]!r} after the operator {op!r}; {_HINT}")
     if rest.startswith('"'):
         value, end = _unquote(rest, text)
         if rest[end:].strip():
