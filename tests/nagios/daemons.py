@@ -155,7 +155,7 @@ def check_program_for(user: str | None, shared: Path) -> str:
         raise RuntimeError(f"{user} cannot run {script} and {python} is not Python {sys.version_info[:2]}")
     paths = [str(Path(stackwatch.__file__).resolve().parents[1]), *site.getsitepackages()]
     launcher = shared / "stackwatch-check"
-    launcher.write_text(f"#!{python}\nimport sys\nsys.path[:0] = {paths!r}\n"
+    launcher.write_text(f"#!{python} -S\nimport sys\nsys.path[:0] = {paths!r}\n"
                         "from stackwatch.checks.runner import main\nsys.exit(main())\n")
     launcher.chmod(0o755)
     return str(launcher)

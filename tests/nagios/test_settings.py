@@ -83,3 +83,23 @@ def test_mistakes_named_with_their_path(tmp_path, section, expected):
 def test_pager_secret_must_be_set(tmp_path):
     found = problems(tmp_path, {"server": "x", "contacts": [{"name": "ops", "pager": {"env": "UNSET_PAGER"}}]})
     assert any(p.startswith("nagios.contacts[0].pager.env: environment variable UNSET_PAGER") for p in found), found
+
+
+def test_commented_example_in_config_yaml_is_valid(tmp_path):
+    """The `#nagios:` block of the shipped config.yaml, uncommented, is a valid section."""
+    from pathlib import Path
+
+    import yaml
+
+    lines = (Path(__file__).resolve().parents[2] / "config.yaml").read_text().splitlines()
+    start = lines.index("#nagios:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[1:])
+    section = yaml.safe_load("\n".join(block))["nagios"]
+    raw = cloud_raw(tmp_path, nagios=section)
+    nagios = build_config(raw, tmp_path / "config.yaml", environ={"ONCALL_PAGER": "555-0199"}).nagios
+    assert nagios.allowed_hosts == ("10.0.0.5",) and nagios.passive.command_file == "/var/lib/nagios4/rw/nagios.cmd"
+    assert [c.name for c in nagios.contacts] == ["ops", "oncall"] and nagios.contacts[1].pager == "555-0199"
