@@ -234,8 +234,10 @@ def test_stop_does_not_wait_forever_for_a_hanging_receiver(outboxes):
     class Stuck:
         name, kind = "stuck", "test"
         entered, release = threading.Event(), threading.Event()
+        calls = 0
 
         def send(self, n):
+            self.calls += 1
             self.entered.set()
             self.release.wait(30)
 
@@ -246,7 +248,11 @@ def test_stop_does_not_wait_forever_for_a_hanging_receiver(outboxes):
     assert stuck.entered.wait(20)
     box.stop(timeout=0.2)                                    # returns although the send is in flight
     assert states(box) == {"s": "pending"}
+    box.start()                                              # started again while that send still hangs
+    box.submit(notification(receiver="stuck", nid="t"))
     stuck.release.set()
+    assert wait_until(lambda: states(box) == {"s": "delivered", "t": "delivered"})
+    assert stuck.calls == 2                                  # "s" was not sent a second time
 
 
 def test_metrics(outboxes):

@@ -34,6 +34,8 @@ class _Worker:
     def __init__(self, receiver):
         self.receiver = receiver
         self.wake = threading.Event()
+        self.sending = threading.Lock()
+        self.exiting = False
         self.thread: threading.Thread | None = None
 
 
@@ -44,6 +46,7 @@ class Outbox:
         self._workers = {r.name: _Worker(r) for r in receivers}
         self._counts = {(name, o): 0 for name in self._workers for o in OUTCOMES}
         self._lock = threading.Lock()
+        self._state = threading.Lock()    # start() and a worker deciding to exit never interleave
         self._stopping = threading.Event()
         self._drain_until = float("inf")
         self._started = False
@@ -57,15 +60,19 @@ class Outbox:
         if self._started:
             return
         self._started = True
-        self._stopping.clear()
-        self._drain_until = float("inf")
         orphans = set(self.store.pending_by_receiver()) - set(self._workers)
         for name in sorted(orphans):
             log.warning("notifications pending for receiver %s, which is no longer configured: they stay pending",
                         name)
-        for name, w in self._workers.items():
-            w.thread = threading.Thread(target=self._run, args=(w,), name=f"outbox:{name}", daemon=True)
-            w.thread.start()
+        with self._state:
+            self._stopping.clear()
+            self._drain_until = float("inf")
+            for name, w in self._workers.items():
+                if w.thread is not None and w.thread.is_alive() and not w.exiting:
+                    continue              # left behind by stop() in a hanging send: it carries on as the worker
+                w.exiting = False
+                w.thread = threading.Thread(target=self._run, args=(w,), name=f"outbox:{name}", daemon=True)
+                w.thread.start()
 
     def submit(self, n: GroupNotification) -> bool:
         """Store `n` for delivery and return (True if new, False if this notification_id was already
@@ -144,34 +151,40 @@ class Outbox:
     # -- delivery threads --------------------------------------------------------------------------
 
     def _run(self, w: _Worker) -> None:
-        name = w.receiver.name
         while True:
             w.wake.clear()
-            if self._stopping.is_set() and time.monotonic() >= self._drain_until:
+            if self._stopping.is_set() and time.monotonic() >= self._drain_until and self._exit(w):
                 return
-            try:
-                item = self.store.next_pending(name)
-            except Exception:
-                log.exception("outbox worker %s cannot read the outbox", name)
-                if self._stopping.is_set():
-                    return
-                w.wake.wait(5.0)
+            with w.sending:               # a thread left behind by stop() and its successor never both send
+                pause = self._step(w)
+            if pause == 0.0:
                 continue
-            if item is None:
-                if self._stopping.is_set():
-                    return
-                w.wake.wait()
-                continue
-            wait = item.next_attempt_at - self.clock()
-            if wait > 0:
-                if self._stopping.is_set():
-                    return                # backing off: resumes after the next start
-                w.wake.wait(wait)
-                continue
-            if not self._attempt(w.receiver, item):
-                if self._stopping.is_set():
-                    return
-                w.wake.wait(5.0)
+            if self._stopping.is_set() and self._exit(w):
+                return                    # idle or backing off: what is pending resumes after the next start
+            w.wake.wait(pause)
+
+    def _exit(self, w: _Worker) -> bool:
+        """Whether this worker ends now (still stopping, checked against a concurrent start())."""
+        with self._state:
+            if self._stopping.is_set():
+                w.exiting = True
+                return True
+            return False
+
+    def _step(self, w: _Worker) -> float | None:
+        """Deliver the receiver's next notification if it is due; how long to pause before looking again
+        (0: at once, None: until woken)."""
+        try:
+            item = self.store.next_pending(w.receiver.name)
+        except Exception:
+            log.exception("outbox worker %s cannot read the outbox", w.receiver.name)
+            return 5.0
+        if item is None:
+            return None
+        wait = item.next_attempt_at - self.clock()
+        if wait > 0:
+            return wait
+        return 0.0 if self._attempt(w.receiver, item) else 5.0
 
     def _attempt(self, receiver, item: Delivery) -> bool:
         """Send `item` once and record how it went; False if the outcome could not be recorded."""
