@@ -10,10 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from stackwatch.reports.gather import Progress, build_report
-from stackwatch.reports.model import Report
 from stackwatch.reports.period import Period
-from stackwatch.reports.render import default_name, write
 
 NAME = re.compile(r"^stackwatch-(weekly|monthly|quarterly)-([0-9A-Za-z_.-]+)\.(html|json)$")
 
@@ -36,8 +33,14 @@ def reports_dir(config) -> Path:
 
 
 def generate(store, config, kind: str, period: Period, now: float, fmt: str = "html", output: Path | None = None,
-             progress: Progress | None = None) -> tuple[list[Path], Report]:
-    rep = build_report(store, kind, period, now, cloud=getattr(config, "cloud_name", "") or "", progress=progress)
+             progress=None):
+    """Build the report and write it (to `output`, else a name from its period in the current directory);
+    returns (files written, the Report)."""
+    from stackwatch.reports.gather import build_report
+    from stackwatch.reports.render import default_name, write
+
+    settings = getattr(config, "reports", None)
+    rep = build_report(store, kind, period, now, progress=progress, slo=settings.slo if settings else 99.0)
     target = output if output is not None else Path(default_name(rep, fmt))
     return write(rep, fmt, target), rep
 

@@ -198,16 +198,22 @@ def build_lifecycle(notes: Sequence[Notification], now: float | datetime,
     last: dict[str, object] = {}
     launches: list[float] = []
     deleted_at: float | None = None
+    exists_launches: list[float] = []
+    exists_deleted: float | None = None
     for n in notes:
         for field in ("tenant_id", "host", "flavor", "image", "cell", "vcpus", "memory_mb", "root_gb"):
             value = getattr(n, field)
             if value is not None:
                 last[field] = value
-        # the usage audit checks exists notifications against the lifecycle, so they must not shape it
-        audit = n.name == "instance.exists"
-        if not audit and n.launched_at is not None and all(abs(n.launched_at - t) >= 1.0 for t in launches):
+        # The usage audit checks exists notifications against the lifecycle, so they shape it only where
+        # nothing else tells (an instance launched before capture began: its exists are all we have).
+        if n.name == "instance.exists":
+            if n.launched_at is not None and all(abs(n.launched_at - t) >= 1.0 for t in exists_launches):
+                exists_launches.append(n.launched_at)
+            exists_deleted = n.deleted_at or exists_deleted
+        elif n.launched_at is not None and all(abs(n.launched_at - t) >= 1.0 for t in launches):
             launches.append(n.launched_at)
-        if audit:
+        if n.name == "instance.exists":
             pass
         elif n.name == "instance.restore.end":    # undoes a soft delete (which sets deleted_at)
             deleted_at = None
@@ -235,6 +241,9 @@ def build_lifecycle(notes: Sequence[Notification], now: float | datetime,
         limit = (timeouts or {}).get(o.op, timeout)
         ops.append(_close(o, "stuck" if now_s - o.start.timestamp > limit else "running", None))
     ops.sort(key=lambda o: o.start)
+    launches = launches or exists_launches
+    if deleted_at is None:
+        deleted_at = exists_deleted
     return InstanceLifecycle(
         uuid, last.get("tenant_id"), last.get("host"), last.get("flavor"), last.get("image"),
         last.get("cell"), last.get("vcpus"), last.get("memory_mb"), last.get("root_gb"),
