@@ -38,6 +38,7 @@ class Runtime:
     clock: Callable[[], float] = time.time
     nagios_passive: object = None  # stackwatch.nagios.passive.CommandFile when nagios.passive is configured
     openstack: object = None  # stackwatch.openstack.runtime.OpenStackRuntime with an openstack: section
+    coverage: object = None  # stackwatch.coverage.service.CoverageService: the coverage:evaluate job
     paging: AlertingRuntime | None = None  # evaluation + pager + outbox (alerting.runtime)
 
     @classmethod
@@ -87,6 +88,10 @@ class Runtime:
                            self.config.metrics.flush_interval, 2, run_now=False)
         self.scheduler.add("store:retention", self.enforce_retention, 3600, 60, run_now=False)
         self.scheduler.add("logs:metrics", self.logs.flush_metrics, 60, 2, run_now=False)
+        from stackwatch.coverage.service import CoverageService
+        self.coverage = CoverageService(self.config, self.store, self.events)
+        self.scheduler.add("coverage:evaluate", self.coverage.evaluate_once, self.config.coverage.interval, 2,
+                           run_now=False)
         if self.config.notifications.deployments:
             self.scheduler.add("notifications:trends", lambda now: self.notifications.write_trends(now, self.store),
                                60, 2, run_now=False)

@@ -73,6 +73,7 @@ class Row:
     age: float | None           # the last result's age in seconds
     logs_age: float | None      # the host's newest log record, seconds ago
     metrics_age: float | None   # the host's newest metric sample, seconds ago
+    logs_expected: bool
     verdict: str
     level: str
     reason: str
@@ -80,7 +81,7 @@ class Row:
     def to_dict(self) -> dict:
         return {"role": self.role, "service": self.service, "check": self.check, "source": self.source,
                 "interval": self.interval, "state": None if self.state is None else self.state.name,
-                "age": _round(self.age), "logs_age": _round(self.logs_age),
+                "age": _round(self.age), "logs_age": _round(self.logs_age), "logs_expected": self.logs_expected,
                 "metrics_age": _round(self.metrics_age), "verdict": self.verdict, "level": self.level,
                 "reason": self.reason}
 
@@ -205,14 +206,15 @@ def _host(inventory: Inventory, host: Host, host_checks: Sequence[str], plan: Ma
         elif level == RED:
             gaps["stale"] += 1
         if silent:
-            verdict, level, reason = "host silent", RED, host_reason
+            verdict, level, reason = "host silent", RED, host_reason + (f"; {reason}" if reason else "")
         elif level == GREEN and (no_logs or stale_metrics):
             verdict, level, reason = ("no logs" if no_logs else "metrics stale"), AMBER, host_reason
         rows.append(Row(host.name, svc.role, svc.name, svc.check, planned and planned.source,
-                        planned and planned.interval, state, age, logs_age, metrics_age, verdict, level, reason))
+                        planned and planned.interval, state, age, logs_age, metrics_age, logs_expected, verdict, level,
+                        reason))
     if not services:
         level = RED if silent else AMBER
-        rows.append(Row(host.name, "", "", "", None, None, None, None, logs_age, metrics_age,
+        rows.append(Row(host.name, "", "", "", None, None, None, None, logs_age, metrics_age, logs_expected,
                         "host silent" if silent else "nothing expected", level,
                         host_reason if silent else "no role processes and no host checks are expected of it"))
     rows.sort(key=lambda r: (-RANK[r.level], r.service))
