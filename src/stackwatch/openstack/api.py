@@ -164,7 +164,7 @@ class Api:
         import keystoneauth1.exceptions as ka
 
         name = type(exc).__name__
-        if isinstance(exc, ka.EndpointNotFound) or name == "EndpointNotFound":
+        if isinstance(exc, ka.EndpointNotFound) or name in ("EndpointNotFound", "ServiceDisabledException"):
             return ApiError(service, call, f"no {service} endpoint in the catalog ({one_line(str(exc))})",
                             missing_endpoint=True)
         if isinstance(exc, ka.Unauthorized):
