@@ -87,3 +87,14 @@ def test_real_nrpe_refuses_arguments_and_unknown_commands(nrpe_server, tmp_path)
                                 "-a", f"; touch {marker}"], capture_output=True, text=True, timeout=30)
     assert with_args.returncode == 3 and "LOAD" not in with_args.stdout, with_args  # dont_blame_nrpe=0: refused
     assert not marker.exists()
+
+
+def test_real_nrpe_answers_only_the_nagios_server(tmp_path, nrpe_check_program):
+    """allowed_hosts comes from nagios.server: a client at another address is refused."""
+    user, program = nrpe_check_program
+    cfg = cloud_config(tmp_path, nagios={"server": "192.0.2.10"})
+    text = nrpe.render(cfg, cfg.inventory.host("compute-1"), program)
+    assert "allowed_hosts=192.0.2.10\n" in text
+    with NrpeServer(text, user) as server:
+        refused = server.check("sw_load")
+    assert refused.returncode != 0 and "LOAD" not in refused.stdout, refused

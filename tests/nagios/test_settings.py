@@ -103,3 +103,17 @@ def test_commented_example_in_config_yaml_is_valid(tmp_path):
     nagios = build_config(raw, tmp_path / "config.yaml", environ={"ONCALL_PAGER": "555-0199"}).nagios
     assert nagios.allowed_hosts == ("10.0.0.5",) and nagios.passive.command_file == "/var/lib/nagios4/rw/nagios.cmd"
     assert [c.name for c in nagios.contacts] == ["ops", "oncall"] and nagios.contacts[1].pager == "555-0199"
+
+
+def test_settings_module_is_pure():
+    """settings.py says "stdlib only": it imports the standard library and config_reader, nothing else."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    import stackwatch.nagios.settings as settings
+
+    tree = ast.parse(Path(settings.__file__).read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert {n for n in names if n.split(".")[0] not in sys.stdlib_module_names} == {"stackwatch.config_reader"}
