@@ -39,7 +39,7 @@ def run_scheduled(store, config, schedule: ReportSchedule, now: float, receivers
             raise ValueError(f"report schedule names receiver {schedule.receiver!r}, which is not an email receiver")
         html = next(p for p in written if p.suffix == ".html") if any(p.suffix == ".html" for p in written) else None
         to = schedule.to or receiver.to
-        receiver.deliver_message(report_message(report, receiver.sender, to, html))
+        receiver.deliver_message(report_message(report, receiver.sender, to, html), to)
         log.info("report %s %s mailed to %s", schedule.kind, period.label, ", ".join(to))
     return written
 

@@ -38,10 +38,14 @@ class SmtpReceiver:
     kind: str = "email"
 
     def send(self, n: GroupNotification) -> None:
-        msg = build_message(n, self.sender, self.to, self.subject_prefix, domain=self.hello)
+        self.deliver_message(build_message(n, self.sender, self.to, self.subject_prefix, domain=self.hello))
+
+    def deliver_message(self, msg, to: tuple[str, ...] | None = None) -> None:
+        """Send a ready-made EmailMessage (a page, or a scheduled report) through this receiver's server, TLS
+        and credentials; failures raise DeliveryError, retryable or not, as for pages."""
         where = f"SMTP {self.host}:{self.port}"
         try:
-            refused = self._deliver(msg)
+            refused = self._deliver(msg, tuple(to) if to else self.to)
         except DeliveryError:
             raise
         except smtplib.SMTPRecipientsRefused as exc:
@@ -67,7 +71,7 @@ class SmtpReceiver:
         if refused:
             log.warning("%s accepted the page for %s but refused %s", where, self.name, ", ".join(refused))
 
-    def _deliver(self, msg) -> dict:
+    def _deliver(self, msg, to: tuple[str, ...]) -> dict:
         context = ssl.create_default_context(cafile=self.ca_file)
         if self.tls:
             conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.hello,
@@ -89,7 +93,7 @@ class SmtpReceiver:
                     raise DeliveryError(f"SMTP {self.host}:{self.port}: refusing to send the password over an "
                                         "unencrypted connection (use STARTTLS or tls: true)", retryable=False)
                 conn.login(self.username, self.password or "")
-            return conn.send_message(msg, from_addr=self.sender, to_addrs=list(self.to))
+            return conn.send_message(msg, from_addr=self.sender, to_addrs=list(to))
 
 
 def _text(raw) -> str:
