@@ -94,7 +94,7 @@ def describe(exc: BaseException) -> str:
         return f"HTTP {exc.http_status}: {text}"
     if isinstance(exc, sdk.HttpException):
         return f"HTTP {exc.status_code}: {text}"
-    if isinstance(exc, ka.DiscoveryFailure):
+    if isinstance(exc, (ka.DiscoveryFailure, sdk.NotSupported)):
         return f"API version discovery failed: {text}"
     if isinstance(exc, (KeyError, TypeError, AttributeError)):  # JSON of another shape than the API's
         return f"malformed answer: {type(exc).__name__}: {text}"
