@@ -35,6 +35,7 @@ class FakeCloud:
         self.catalog_without: set[str] = set()
         self.requests: list[tuple[str, str]] = []
         self.created_images: dict[str, dict] = {}  # what the image probe created and did not delete
+        self.image_data: dict[str, bytes] = {}
         self.hang_seconds = 30.0
         self.hypervisor_names = [f"compute-{i:03d}" for i in range(hypervisors)]
         self.projects = [{"id": PROJECT if i == 0 else uuid.UUID(int=i).hex, "name": f"project-{i}",
@@ -94,7 +95,7 @@ class FakeCloud:
                           "user": {"id": "u1", "name": "admin", "domain": {"id": "default", "name": "Default"}},
                           "roles": [{"id": "r1", "name": "admin"}]}}
 
-    def route(self, method: str, path: str, q: dict, body: dict | None = None) -> tuple[int, object]:
+    def route(self, method: str, path: str, q: dict, body: dict | None = None, raw: bytes = b"") -> tuple[int, object]:
         """(status, JSON body) of one call; paths as the fake catalog lays them out."""
         body = body or {}
         version = self.version_document(path.rstrip("/"))
@@ -154,7 +155,10 @@ class FakeCloud:
                     return 204, None
                 if method == "PUT" and m.group(2):
                     image["status"] = "active"
+                    self.image_data[image["id"]] = raw
                     return 204, None
+                if m.group(2):
+                    return 200, self.image_data.get(image["id"], b"")
                 return 200, image
         if path.startswith("/volume"):
             if path.endswith("/volumes/detail"):
@@ -229,8 +233,10 @@ class FakeCloud:
                 if fault == "401":
                     return self._send(401, json.dumps({"error": {"code": 401, "message":
                                       "The request you have made requires authentication."}}).encode())
-                status, answer = cloud.route(method, parts.path, q, body)
+                status, answer = cloud.route(method, parts.path, q, body, raw)
                 headers = {"X-Subject-Token": TOKEN} if status == 201 and parts.path.endswith("/auth/tokens") else {}
+                if isinstance(answer, bytes):
+                    return self._send(status, answer, "application/octet-stream")
                 self._send(status, b"" if answer is None else json.dumps(answer).encode(), "application/json", headers)
 
             def _send(self, status: int, body: bytes, ctype: str = "application/json", headers=None) -> None:
