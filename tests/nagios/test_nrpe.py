@@ -98,3 +98,10 @@ def test_real_nrpe_answers_only_the_nagios_server(tmp_path, nrpe_check_program):
     with NrpeServer(text, user) as server:
         refused = server.check("sw_load")
     assert refused.returncode != 0 and "LOAD" not in refused.stdout, refused
+
+
+def test_program_with_a_line_break_refused(cloud):
+    from stackwatch.nagios.plan import PlanError
+
+    with pytest.raises(PlanError, match="line break"):
+        nrpe.render(cloud, cloud.inventory.host("compute-1"), "/bin/sw\ncommand[x]=/bin/sh")

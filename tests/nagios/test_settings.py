@@ -74,6 +74,10 @@ def test_server_as_a_string_and_passive(tmp_path):
     ({"server": "x", "define_common": False, "nrpe": {"port": 5667}}, "nagios.nrpe.port: the stock check_nrpe"),
     ({"server": "x", "passive": {}}, "nagios.passive.command_file: required"),
     ({"server": "x", "contcts": []}, "nagios.contcts: unknown key (did you mean 'contacts'?)"),
+    ({"server": "x", "contacts": [{"name": "ops", "email": "a@b", "alias": "x\n    check_command evil"}]},
+     "nagios.contacts[0].alias: must be one line"),
+    ({"server": "x", "nrpe": {"check_program": "/bin/sw\ncommand[x]=/bin/sh"}},
+     "nagios.nrpe.check_program: must be one line"),
 ])
 def test_mistakes_named_with_their_path(tmp_path, section, expected):
     found = problems(tmp_path, section)

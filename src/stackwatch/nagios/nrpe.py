@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from stackwatch.inventory import Host
-from stackwatch.nagios.plan import ServiceCheck, host_services
+from stackwatch.nagios.plan import PlanError, ServiceCheck, host_services
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("stackwatch.nagios", "templates"), autoescape=False,
                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -35,6 +35,8 @@ def render(config, host: Host, program: str | None = None) -> str:
     """nrpe.cfg lines for `host` (config.nagios must be set: it names the allowed hosts)."""
     nagios = config.nagios
     program = program or nagios.nrpe.check_program or default_check_program()
+    if any(ord(ch) < 32 for ch in program):
+        raise PlanError(f"the check program {program!r} holds a line break or control character")
     services: tuple[ServiceCheck, ...] = host_services(config, host)
     return _ENV.get_template("nrpe.cfg.j2").render(host=host, source=config.path, allowed_hosts=nagios.allowed_hosts,
                                                    services=services, program=program)

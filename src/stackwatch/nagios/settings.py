@@ -145,16 +145,25 @@ def build_nagios(r: Reader, raw: Any, raw_checks: Any = None) -> NagiosConfig | 
         notification_period=period(m, "notification_period", "nagios", "24x7"),
         notification_interval=r.duration(m, "notification_interval", "nagios", "1h"),
         max_check_attempts=int(r.number(m, "max_check_attempts", "nagios", 3, 1)),
-        plugins_dir=r.str(m, "plugins_dir", "nagios", "/usr/lib/nagios/plugins").rstrip("/"),
-        mail_program=r.str(m, "mail_program", "nagios", "/usr/bin/mail"),
+        plugins_dir=_line(r, m, "plugins_dir", "nagios", "/usr/lib/nagios/plugins").rstrip("/"),
+        mail_program=_line(r, m, "mail_program", "nagios", "/usr/bin/mail"),
         define_common=define_common,
         nrpe=NrpeSettings(port, r.duration(nm, "timeout", "nagios.nrpe", "30s"),
-                          r.str(nm, "check_program", "nagios.nrpe", None),
-                          r.str(nm, "plugin", "nagios.nrpe", "/usr/lib/nagios/plugins/check_nrpe")),
+                          _line(r, nm, "check_program", "nagios.nrpe", None),
+                          _line(r, nm, "plugin", "nagios.nrpe", "/usr/lib/nagios/plugins/check_nrpe")),
         passive=passive,
         process_warning=str(procs.get("warning") or ""),
         process_critical=str(procs.get("critical") if procs.get("critical") is not None else "1:"),
     )
+
+
+def _line(r: Reader, m: dict, key: str, path: str, default: Any = None) -> Any:
+    """A free-text value that ends up on one line of a generated file: no line breaks or control characters."""
+    value = r.str(m, key, path, default)
+    if isinstance(value, str) and any(ord(ch) < 32 or ch == "\x7f" for ch in value):
+        r.problem(f"{path}.{key}", "must be one line without control characters")
+        return default if isinstance(default, str) else ""
+    return value
 
 
 def _name(r: Reader, m: dict, key: str, path: str) -> str:
@@ -182,7 +191,7 @@ def _build_periods(r: Reader, raw: Any) -> tuple[TimePeriod, ...]:
                 if not _RANGE.match(part.strip()):
                     r.problem(f"{path}.{day}", f"bad time range {part.strip()!r}", "use HH:MM-HH:MM[,HH:MM-HH:MM]")
             ranges.append((day, ",".join(p.strip() for p in text.split(","))))
-        periods[str(name)] = TimePeriod(str(name), r.str(sm, "alias", path, str(name)), tuple(ranges))
+        periods[str(name)] = TimePeriod(str(name), _line(r, sm, "alias", path, str(name)), tuple(ranges))
     return tuple(periods.values())
 
 
@@ -201,12 +210,15 @@ def _build_contacts(r: Reader, raw: Any, period) -> tuple[Contact, ...]:
         if email is not None and not re.fullmatch(r"[^@\s;]+@[^@\s;]+", email):
             r.problem(f"{path}.email", f"not an email address: {email!r}")
         pager = cm.get("pager")
-        pager = r.secret(cm, "pager", path, required=False) if isinstance(pager, dict) else r.str(cm, "pager", path, None)
+        pager = r.secret(cm, "pager", path, required=False) if isinstance(pager, dict) else _line(r, cm, "pager", path)
+        if pager is not None and any(ord(ch) < 32 for ch in pager):
+            r.problem(f"{path}.pager", "must be one line without control characters")
+            pager = None
         if email is None and pager is None:
             r.problem(path, "a contact needs an email or a pager")
         default_period = period(cm, "notification_period", path, "24x7")
         contacts.append(Contact(
-            name, r.str(cm, "alias", path, name), email, pager,
+            name, _line(r, cm, "alias", path, name), email, pager,
             period(cm, "host_notification_period", path, default_period),
             period(cm, "service_notification_period", path, default_period),
             _options(r, cm, "host_notification_options", path, NOTIFY_HOST, ("d", "u", "r")),
@@ -241,5 +253,5 @@ def _build_groups(r: Reader, raw: Any, contact_names: set[str]) -> tuple[Contact
             if member not in contact_names:
                 r.problem(f"{path}.members", f"unknown contact {member!r}",
                           f"known: {', '.join(sorted(contact_names)) or 'none (add nagios.contacts)'}")
-        groups.append(ContactGroup(name, r.str(gm, "alias", path, name), members))
+        groups.append(ContactGroup(name, _line(r, gm, "alias", path, name), members))
     return tuple(groups)
