@@ -20,6 +20,7 @@ from stackwatch.web import alerts, api, formatting, hosts, logs, overview, trend
 from stackwatch.web import events as notification_pages
 from stackwatch.web import quotas as quota_pages
 from stackwatch.web import reports as report_pages
+from stackwatch.web import auth
 from stackwatch.web.deps import EXTENSION, WebDeps
 
 # Nothing from elsewhere: HTML, one stylesheet, inline SVG, and our own script for the live log tail.
@@ -39,6 +40,7 @@ def create_app(config: Config, store: Any, registry: Any = None,
     app.config["SECRET_KEY"] = os.urandom(32)
     app.json.sort_keys = False
     app.extensions[EXTENSION] = WebDeps(config, store, clock, events)
+    auth.init_app(app, config)  # login, session key from env or the data directory, CSRF tokens
     for bp in (overview.bp, hosts.bp, trends.bp, alerts.bp, logs.bp, logs.api_bp, notification_pages.bp,
                notification_pages.api_bp, api.bp, quota_pages.bp, report_pages.bp):
         app.register_blueprint(bp)
