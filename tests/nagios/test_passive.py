@@ -27,6 +27,14 @@ def test_service_line():
         "DISK-ROOT CRITICAL - free space: / 3 MB (3%) | /=97MB;80;90;0;100\n")
 
 
+def test_service_line_reads_as_the_plugin_prints_it():
+    assert service_result_line(RESULT, ("DISK", "{label} {state} - {summary}")).endswith(
+        ";2;DISK CRITICAL - free space: / 3 MB (3%) | /=97MB;80;90;0;100\n")
+    procs = CheckResult("h", "proc-nova-compute", State.OK, "1 process with args 'nova-compute'", 1.0)
+    assert service_result_line(procs, ("PROCS", "{label} {state}: {summary}")).endswith(
+        ";0;PROCS OK: 1 process with args 'nova-compute'\n")
+
+
 def test_host_line():
     assert host_result_line("compute-1", 1700000000.2) == (
         "[1700000000] PROCESS_HOST_CHECK_RESULT;compute-1;0;UP - stackwatch checks this host\n")
@@ -122,7 +130,7 @@ def test_runtime_hands_results_to_nagios(tmp_path):
         rt.record_check(CheckResult("local", "disk-root", State.WARNING, "free space low", 1700000000.0))
         assert rt.store.checks.current("local")[0].state is State.WARNING  # stored as before
         assert cmd.read_text().splitlines()[-1] == (
-            "[1700000000] PROCESS_SERVICE_CHECK_RESULT;local;disk-root;1;DISK-ROOT WARNING - free space low")
+            "[1700000000] PROCESS_SERVICE_CHECK_RESULT;local;disk-root;1;DISK WARNING - free space low")
         assert "nagios:passive-counts" in rt.scheduler.stats  # sent/dropped counters into the trend store
     finally:
         rt.stop()
@@ -214,12 +222,12 @@ def test_real_nagios_shows_submitted_results(nagios):
     status = run / "status.dat"
     disk = wait_for_status(status, "servicestatus", lambda f: f["host_name"] == "compute-2"
                            and f["service_description"] == "disk-root" and f["current_state"] == "2")
-    assert disk["plugin_output"] == "DISK-ROOT CRITICAL - free space: / 3 MB (3%)"
+    assert disk["plugin_output"] == "DISK CRITICAL - free space: / 3 MB (3%)"
     assert disk["performance_data"] == "/=97MB;80;90;0;100"
     assert disk["check_type"] == "1"  # passive
     proc = wait_for_status(status, "servicestatus", lambda f: f["host_name"] == "compute-2"
                            and f["service_description"] == "proc-nova-compute" and f["has_been_checked"] == "1")
-    assert proc["current_state"] == "0"
+    assert (proc["current_state"], proc["plugin_output"]) == ("0", "PROCS OK: 1 process with args 'nova-compute'")
     host = wait_for_status(status, "hoststatus", lambda f: f["host_name"] == "compute-2" and f["has_been_checked"] == "1")
     assert (host["current_state"], host["plugin_output"]) == ("0", "UP - stackwatch checks this host")
     assert (sink.sent, sink.dropped) == (2, 0)

@@ -15,8 +15,6 @@ import errno
 import logging
 import os
 import threading
-import time
-from typing import Callable
 
 from stackwatch.model import CheckResult, Kind, Sample, SeriesKey
 
@@ -34,9 +32,18 @@ def _clean(text: str) -> str:
     return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
 
 
-def service_result_line(result: CheckResult) -> str:
+def service_result_line(result: CheckResult, style: tuple[str, str] | None = None) -> str:
+    """The external command for `result`; `style` is the plugin's (label, template), so the output reads as
+    `stackwatch-check` prints it through NRPE ("DISK OK - ..."); without it the check name is the label."""
     head = f"[{int(result.timestamp)}] PROCESS_SERVICE_CHECK_RESULT;{result.host};{result.check};{int(result.state)};"
-    return _fit(head, _clean(result.nagios_line()))
+    if style is None:
+        output = result.nagios_line()
+    else:
+        label, template = style
+        output = template.format(label=label, state=result.state.name, summary=result.summary)
+        if result.perfdata:
+            output += " | " + " ".join(str(p) for p in result.perfdata)
+    return _fit(head, _clean(output))
 
 
 def host_result_line(host: str, timestamp: float, code: int = 0, output: str = "UP - stackwatch checks this host") -> str:
@@ -55,8 +62,9 @@ class CommandFile:
     """Writes external commands to Nagios's command file; never blocks, never raises."""
 
     def __init__(self, path: str, host_results: bool = True, host_interval: float = 60.0,
-                 clock: Callable[[], float] = time.time):
-        self.path, self.host_results, self.host_interval, self.clock = path, host_results, host_interval, clock
+                 styles: dict[str, tuple[str, str]] | None = None):
+        self.path, self.host_results, self.host_interval = path, host_results, host_interval
+        self.styles = styles or {}
         self.sent = 0
         self.dropped = 0
         self._host_sent: dict[str, float] = {}
@@ -68,8 +76,18 @@ class CommandFile:
         nagios = getattr(config, "nagios", None)
         if nagios is None or nagios.passive is None:
             return None
+        from stackwatch.checks import get_check
+
+        styles = {}
+        for spec in config.checks:
+            plugin = get_check(spec.type)
+            styles[spec.name] = (plugin.label or plugin.name.upper() or spec.type.upper(), plugin.template)
+        procs = get_check("procs")
+        for role in config.inventory.roles.values():  # the process checks of every host, as plan.py names them
+            for process in role.processes:
+                styles.setdefault(f"proc-{process}", (procs.label or "PROCS", procs.template))
         p = nagios.passive
-        return cls(p.command_file, p.host_results, p.host_interval)
+        return cls(p.command_file, p.host_results, p.host_interval, styles)
 
     def submit(self, result: CheckResult) -> bool:
         """Hand one result to Nagios (and its host's liveness when due); False when it was dropped."""
@@ -79,7 +97,7 @@ class CommandFile:
             if not ok:
                 with self._lock:
                     self._host_sent.pop(result.host, None)  # try again with the next result
-        return self._write(service_result_line(result)) and ok
+        return self._write(service_result_line(result, self.styles.get(result.check))) and ok
 
     def _host_due(self, host: str, now: float) -> bool:
         with self._lock:
