@@ -68,3 +68,14 @@ def need_program(path: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"CI must provide {path} (.ci/run installs it)")
     pytest.skip(f"{path} not installed")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List what tests left in test-artifacts/ (the report's first-page screenshot and PDF) in the output."""
+    artifacts = Path(os.environ.get("STACKWATCH_ARTIFACTS", ROOT / "test-artifacts"))
+    if artifacts.is_dir():
+        files = sorted(p for p in artifacts.iterdir() if p.is_file())
+        if files:
+            terminalreporter.section("test artifacts")
+            for p in files:
+                terminalreporter.write_line(f"{p} ({p.stat().st_size:,} bytes)")

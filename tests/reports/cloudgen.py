@@ -248,8 +248,10 @@ def load_metrics(cloud: Cloud, metrics_store, seed: int = 11, every: float = 360
     return written
 
 
-def load_alerts(cloud: Cloud, alerts_store, count: int = 40, seed: int = 5) -> list[tuple[str, float, float]]:
-    """Alerts that fired and resolved in the window: [(severity, fired_at, resolved_at)]."""
+def load_alerts(cloud: Cloud, alerts_store, count: int = 40, seed: int = 5,
+                acks=None) -> list[tuple[str, float, float, float | None]]:
+    """Alerts that fired and resolved in the window, every other one acknowledged first (through `acks`, the
+    acknowledgement store, when given): [(severity, fired_at, resolved_at, acked_at)]."""
     from stackwatch.alerting.model import Alert, AlertState, Transition, fingerprint, make_labels
 
     rnd = random.Random(seed)
@@ -264,5 +266,9 @@ def load_alerts(cloud: Cloud, alerts_store, count: int = 40, seed: int = 5) -> l
         done = base.evolve(state=AlertState.RESOLVED, resolved_at=resolved, updated_at=resolved)
         alerts_store.save([base], [Transition(base, AlertState.PENDING, fired)])
         alerts_store.save([done], [Transition(done, AlertState.FIRING, resolved)])
-        out.append((sev, fired, resolved))
+        acked = None
+        if acks is not None and i % 2 == 0:
+            acked = fired + (resolved - fired) / 2
+            acks.add(fp, "oncall", "looking", acked)
+        out.append((sev, fired, resolved, acked))
     return out

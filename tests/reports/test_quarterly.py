@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import shutil
 import subprocess
 from collections import defaultdict
@@ -22,6 +23,7 @@ from stackwatch.reports.gather import build_report
 from stackwatch.reports.period import parse_period, previous
 from stackwatch.reports.render import render_html, write
 from stackwatch.store.sqlite import open_store
+from stackwatch.store.sqlite.acks import SqliteAckStore
 from tests.reports import cloudgen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +41,7 @@ def loaded(tmp_path_factory):
     cloud = cloudgen.make_cloud(previous(PERIOD).start + 60 * 86400, PERIOD.end)
     cloudgen.load_notifications(cloud, store.notifications)
     cloudgen.load_metrics(cloud, store.metrics, every=3 * 3600.0)
-    cloud.alerts = cloudgen.load_alerts(cloud, store.alerts)
+    cloud.alerts = cloudgen.load_alerts(cloud, store.alerts, acks=SqliteAckStore(store.db))
     report = build_report(store, "quarterly", PERIOD, NOW)
     yield config, store, cloud, report
     store.close()
@@ -125,6 +127,9 @@ def test_every_section_has_data_and_forecast_and_flavor_fit(loaded):
     fired = {r[0]: r[1] for r in report.table("alerts_by_severity").rows}
     in_period = [a for a in cloud.alerts if PERIOD.start <= a[1] < PERIOD.end]
     assert fired == {s: sum(1 for a in in_period if a[0] == s) for s in ("critical", "warning")}
+    for row in report.table("alerts_by_severity").rows:     # time to ack: median over the acked ones, minutes
+        acked = sorted((a[3] - a[1]) / 60 for a in in_period if a[0] == row[0] and a[3] is not None)
+        assert row[2] == len(acked) and row[3] == pytest.approx(statistics.median(acked), abs=0.01)
 
 
 def test_csv_and_json_carry_every_table(loaded, tmp_path):

@@ -77,16 +77,17 @@ def _gb(v: float | None) -> float | None:
 
 def alert_rows(store, period: Period) -> list[tuple]:
     """(severity, fired_at, acknowledged_at, resolved_at) of alerts that fired in the period, from the alert
-    store's history (an acknowledgement is the first 'acknowledged' note, when alerting records one)."""
+    store's history and its acknowledgements (the first ack after the firing)."""
     conn = store.db.read()
     rows = conn.execute(
         "SELECT a.severity, h.fingerprint, h.ts FROM alert_history h JOIN alerts a USING (fingerprint) "
         "WHERE h.to_state = 'firing' AND h.ts >= ? AND h.ts < ? ORDER BY h.ts", (period.start, period.end)).fetchall()
+    has_acks = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'acks'").fetchone()
     out = []
     for severity, fp, fired in rows:
         resolved = conn.execute("SELECT min(ts) FROM alert_history WHERE fingerprint = ? AND to_state = 'resolved' "
                                 "AND ts >= ?", (fp, fired)).fetchone()[0]
-        acked = conn.execute("SELECT min(ts) FROM alert_history WHERE fingerprint = ? AND ts >= ? AND "
-                             "(to_state = 'acknowledged' OR note LIKE 'ack%')", (fp, fired)).fetchone()[0]
+        acked = conn.execute("SELECT min(created_at) FROM acks WHERE fingerprint = ? AND created_at >= ?",
+                             (fp, fired)).fetchone()[0] if has_acks else None
         out.append((severity, fired, acked, resolved))
     return out
