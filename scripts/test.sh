@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="monitoring-plugins-basic hyperfine util-linux rsyslog rsyslog-relp rsyslog-gnutls bsdutils openssl rabbitmq-server prometheus-alertmanager nagios4-core nagios-nrpe-server nagios-nrpe-plugin"
+APT_PACKAGES="monitoring-plugins-basic hyperfine util-linux rsyslog rsyslog-relp rsyslog-gnutls bsdutils openssl rabbitmq-server prometheus-alertmanager nagios4-core nagios-nrpe-server nagios-nrpe-plugin chromium poppler-utils"
 missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
