@@ -204,3 +204,17 @@ def test_cli_table_json_host_and_exit_codes(tmp_path):
     assert [h["host"] for h in doc["hosts"]] == ["h1"] and doc["level"] == "green"
     unknown = runner.invoke(cli, ["coverage", "--config", str(path), "--host", "nope"])
     assert unknown.exit_code == 1 and "unknown host 'nope'" in unknown.output
+
+
+def test_a_host_going_silent_is_logged_once(tmp_path, store, caplog):
+    config = make(tmp_path)
+    feed_h1(store)
+    service = CoverageService(config, store)
+    with caplog.at_level("INFO", logger="stackwatch.coverage.service"):
+        service.evaluate_once(NOW)
+        service.evaluate_once(NOW + 60)
+        store.events.add([Event(NOW + 100, "log", "back", host="compute-1")])
+        service.evaluate_once(NOW + 120)
+    assert [r.getMessage() for r in caplog.records] == [
+        "coverage: host compute-1 is silent: never reported: no check result, log record or metric",
+        "coverage: host compute-1 reports again"]

@@ -54,6 +54,7 @@ class CoverageService:
         self.config = config
         self.store = store
         self.events = events if events is not None else store.events
+        self._silent: set[str] = set()   # hosts silent at the last evaluation: log a change once
 
     def report(self, now: float) -> Report:
         policy = self.config.coverage.policy
@@ -82,7 +83,10 @@ class CoverageService:
         stackwatch_host_silent{host})."""
         report = self.report(now)
         self.store.metrics.write(samples(report))
-        for h in report.hosts:
-            if h.silent:
-                log.warning("coverage: host %s is silent: %s", h.host, h.reason)
+        silent = {h.host: h for h in report.hosts if h.silent}
+        for name in sorted(silent.keys() - self._silent):
+            log.warning("coverage: host %s is silent: %s", name, silent[name].reason)
+        for name in sorted(self._silent - silent.keys()):
+            log.info("coverage: host %s reports again", name)
+        self._silent = set(silent)
         return report
