@@ -105,6 +105,11 @@ def main() -> int:
         direct_theirs = [_spawn([CHECK_DISK, "-w", "20%", "-c", "10%", "-p", "/"]) for _ in range(RUNS)]
         print(f"spawned directly: stackwatch-check disk median {median_ms(direct_ours):.1f} ms, "
               f"check_disk {median_ms(direct_theirs):.1f} ms")
+        venv_script = str(Path(sys.executable).with_name("stackwatch-check"))
+        if program != venv_script:
+            direct_venv = [_spawn([venv_script, "disk", "-p", "/", "-w", "20%", "-c", "10%"]) for _ in range(RUNS)]
+            print(f"  (this venv's own console script, spawned directly by {os.environ.get('USER', 'this user')}: "
+                  f"median {median_ms(direct_venv):.1f} ms)")
         for mode, flags in (("TLS (Debian's default)", []), ("plain (nrpe -n, check_nrpe -n)", ["-n"])):
             proc = subprocess.Popen([NRPE, "-c", str(shared / "nrpe.cfg"), "-f", *flags])
             try:
