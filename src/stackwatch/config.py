@@ -226,7 +226,7 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
                                           ("raw_retention", "rollups", "max_points", "flush_interval")))
     inventory = _build_inventory(r, r.mapping(top.get("inventory"), "inventory", ("roles", "hosts")))
     cfg_hosts = inventory.local_hosts(hostname)
-    checks = _build_checks(r, r.mapping(top.get("checks"), "checks", ("defaults", "host", "processes")),
+    checks = _build_checks(r, r.mapping(top.get("checks"), "checks", ("defaults", "host", "processes", "cloud")),
                            inventory, cfg_hosts)
     collectors = _build_collectors(r, r.list(top.get("collectors"), "collectors"))
     alerting = build_alerting(r, r.mapping(top.get("alerting"), "alerting", ALERTING_KEYS))
@@ -387,6 +387,8 @@ def _build_checks(r: Reader, m: dict, inventory: Inventory, local: tuple[Host, .
                 for p in problems:
                     r.problems.append(f"checks.processes.{p}")
                 specs.append(CheckSpec(f"proc-{proc}", "procs", options, proc_interval, jitter, (host.name,)))
+    from stackwatch.checks.cloud_scope import build_cloud_checks  # checks.cloud: the cloud's own checks
+    specs += build_cloud_checks(r, m.get("cloud"), interval, jitter)
     names = [s.name for s in specs]
     for name in sorted({n for n in names if names.count(n) > 1}):
         r.problem("checks.host", f"duplicate check name {name!r}", "give each a distinct name:")

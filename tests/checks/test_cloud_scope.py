@@ -1,0 +1,72 @@
+"""config.yaml's `checks.cloud`: the cloud's checks, run once and shown under their own host; and the shipped
+config's commented examples of the OpenStack and infrastructure checks, which must be valid once uncommented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from stackwatch.config import ConfigError, build_config, load_config
+from tests.conftest import minimal_raw
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_cloud_checks_run_once_under_their_host(tmp_path):
+    raw = minimal_raw(tmp_path, checks={"cloud": [
+        {"type": "os-compute-services", "interval": "30s", "options": {"critical": "0", "binary": "nova-compute"}},
+        {"type": "rabbitmq", "name": "broker", "host": "rabbit-1", "options": {"url": "http://10.0.0.5:15672"}}]})
+    config = build_config(raw, tmp_path / "config.yaml", environ={})
+    cloud = {s.name: s for s in config.checks if s.type in ("os-compute-services", "rabbitmq")}
+    assert cloud["os-compute-services"].hosts == ("openstack",) and cloud["os-compute-services"].interval == 30
+    assert cloud["os-compute-services"].options.binary == "nova-compute"
+    assert cloud["broker"].hosts == ("rabbit-1",) and cloud["broker"].options.url == "http://10.0.0.5:15672"
+
+
+def test_cloud_check_problems_name_their_path(tmp_path):
+    raw = minimal_raw(tmp_path, checks={"cloud": [
+        {"type": "os-endpoints", "options": {"interface": "private", "warning": "x"}},
+        {"type": "os-nosuch"}, {"type": "backup", "hosts": ["a"]}]})
+    with pytest.raises(ConfigError) as info:
+        build_config(raw, tmp_path / "config.yaml", environ={})
+    text = str(info.value)
+    assert "checks.cloud[0].options.interface: 'private' is not allowed (one of: public, internal, admin)" in text
+    assert "checks.cloud[0].options.warning: not a Nagios range: 'x'" in text
+    assert "checks.cloud[1].type: unknown check 'os-nosuch'" in text
+    assert "checks.cloud[2].hosts: unknown key (did you mean 'host'?)" in text
+
+
+def test_shipped_config_runs_no_cloud_check_on_a_bare_machine():
+    config = load_config(ROOT / "config.yaml", environ={})
+    assert not [s for s in config.checks if s.type.startswith("os-") or s.type in
+                ("rabbitmq", "amqp-log", "console-log", "backup")]
+
+
+def _uncommented_checks_section(text: str) -> str:
+    """config.yaml with the commented check entries of its checks section uncommented."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("checks:"):
+            inside = True
+        elif inside and line and not line.startswith((" ", "#")):
+            inside = False
+        m = re.match(r"^(\s*)# (.*)$", line)
+        if inside and m and (m.group(2).lstrip().startswith(("- {", "cloud:")) or m.group(2).startswith("      ")):
+            line = m.group(1) + m.group(2)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_shipped_commented_examples_are_valid(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(_uncommented_checks_section((ROOT / "config.yaml").read_text()))
+    config = load_config(path, environ={})
+    by_type = {s.type: s for s in config.checks}
+    for name in ("os-compute-services", "os-volume-services", "os-network-agents", "os-endpoints", "os-capacity",
+                 "os-instances", "rabbitmq"):
+        assert name in by_type, name
+    assert by_type["os-endpoints"].hosts == ("openstack",) and by_type["rabbitmq"].hosts == ("rabbit-1",)
+    assert by_type["backup"].options.pattern == "*.sql.gz" and by_type["amqp-log"].options.window == "15m"
+    assert by_type["console-log"].options.critical == "4GB"
