@@ -77,19 +77,21 @@ class Pager:
         if self.dispatcher is None:
             return Plan()
         plan = self.dispatcher.plan(views, nflog, now)
+        submitted = []
         for page in plan.pages:
+            n = page.notification
             if self.outbox is None:
-                log.warning("no outbox: page %s for %s not sent", page.notification.notification_id,
-                            page.notification.receiver)
+                log.warning("no outbox: page %s for %s not sent", n.notification_id, n.receiver)
                 continue
             try:
-                self.outbox.submit(page.notification)
+                self.outbox.submit(n)
             except Exception:
-                log.exception("outbox refused page %s for %s; it is retried next pass",
-                              page.notification.notification_id, page.notification.receiver)
+                log.exception("outbox refused page %s for %s; it is retried next pass", n.notification_id, n.receiver)
                 continue
-            self.nflog.record([page])
-            log.info("page %s to %s: %s %s (%d alert(s))", page.notification.notification_id[:12],
-                     page.notification.receiver, page.notification.event, page.notification.group_key,
-                     len(page.notification.alerts))
+            submitted.append(page)
+            log.info("page %s to %s: %s %s (%d alert(s))", n.notification_id[:12], n.receiver, n.event,
+                     n.group_key, len(n.alerts))
+        # logged after the outbox holds them (one transaction): a crash in between recomputes the same
+        # pages, whose ids the outbox already has
+        self.nflog.record(submitted)
         return plan

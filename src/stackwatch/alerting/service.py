@@ -68,12 +68,16 @@ class AlertService:
 
 
 class _Tick:
-    """What one tick reads from the stores, each at most once."""
+    """What one tick reads from the stores, each at most once, indexed so each rule touches only the
+    series and checks it names."""
 
     def __init__(self, service: AlertService, now: float):
         self.s, self.now = service, now
         self._latest: dict[str, list[tuple[Labels, float, float]]] | None = None
+        self._by_label: dict[tuple[str, str], dict[str, list]] = {}
         self._checks: list | None = None
+        self._checks_by_name: dict[str, list] | None = None
+        self._names_for: dict[str, list[str]] = {}
 
     def latest(self, name: str) -> list[tuple[Labels, float, float]]:
         if self._latest is None:
@@ -82,10 +86,54 @@ class _Tick:
                 self._latest[info.key.name].append((info.key.labels, ts, value))
         return self._latest.get(name, [])
 
+    def series(self, name: str, matchers: tuple[tuple[str, str], ...]) -> list[tuple[Labels, float, float]]:
+        """The latest points of `name` whose labels equal `matchers`, found through a per-label index."""
+        rows = self.latest(name)
+        if not matchers:
+            return rows
+        key, value = matchers[0]
+        index = self._by_label.get((name, key))
+        if index is None:
+            index = self._by_label[(name, key)] = defaultdict(list)
+            for row in rows:
+                index[dict(row[0]).get(key, "")].append(row)
+        return [row for row in index.get(value, ()) if _has(row[0], matchers[1:])]
+
     def checks(self) -> list:
         if self._checks is None:
-            self._checks = self.s.store.checks.current()
+            self._checks = current_check_states(self.s.store)
         return self._checks
+
+    def check_rows(self, pattern: str, matchers: tuple[tuple[str, str], ...]) -> list:
+        """(host, check, state, summary, attempts) of the fresh results of checks named like `pattern`
+        (and on the host of a `host` matcher: an index lookup, not a scan)."""
+        if self._checks_by_name is None:
+            self._checks_by_name = defaultdict(list)
+            self._checks_by_host: dict[tuple[str, str], list] = defaultdict(list)
+            cutoff = self.now - self.s.config.staleness
+            for row in self.checks():
+                if row[5] >= cutoff:
+                    self._checks_by_name[row[1]].append(row)
+                    self._checks_by_host[(row[1], row[0])].append(row)
+        names = self._names_for.get(pattern)
+        if names is None:
+            if any(ch in pattern for ch in "*?["):
+                names = [n for n in self._checks_by_name if fnmatch.fnmatchcase(n, pattern)]
+            else:
+                names = [pattern]
+            self._names_for[pattern] = names
+        want = dict(matchers)
+        host = want.pop("host", None)
+        check = want.pop("check", None)
+        if want:
+            return []  # check results carry only host and check labels
+        out = []
+        for n in names:
+            if check is not None and n != check:
+                continue
+            rows = self._checks_by_host.get((n, host), ()) if host is not None else self._checks_by_name.get(n, ())
+            out.extend(row[:5] for row in rows)
+        return out
 
     def observations(self, rule: RuleSpec) -> list[Observation]:
         now, staleness = self.now, self.s.config.staleness
@@ -93,25 +141,23 @@ class _Tick:
         if kind == "log":
             return self.s.logwatch.observations(rule, now)
         if kind == "metric":
-            want = rule.matchers
-            rows = [(labels, value) for labels, ts, value in self.latest(rule.metric)
-                    if ts >= now - staleness and _has(labels, want)]
+            rows = [(labels, value) for labels, ts, value in self.series(rule.metric, rule.matchers)
+                    if ts >= now - staleness]
             return metric_observations(rule, rows)
         if kind == "check":
-            return check_observations(rule, [(c.host, c.check, c.state, c.summary, c.attempts) for c in self.checks()
-                                             if c.timestamp >= now - staleness])
+            return check_observations(rule, self.check_rows(rule.check or "*", rule.matchers))
         return absence_observations(rule, self.last_seen(rule), now, self.s.started_at or now)
 
     def last_seen(self, rule: RuleSpec) -> list[tuple[Labels, float | None]]:
         spec = rule.absent
         if spec.kind == "metric":
-            rows = [(labels, ts) for labels, ts, _ in self.latest(spec.target) if _has(labels, rule.matchers)]
+            rows = [(labels, ts) for labels, ts, _ in self.series(spec.target, rule.matchers)]
             return rows or [(make_labels(rule.matchers), None)]
         if spec.kind == "host":
             last: dict[str, float] = {}
-            for c in self.checks():
-                if fnmatch.fnmatchcase(c.host, spec.target):
-                    last[c.host] = max(last.get(c.host, 0.0), c.timestamp)
+            for host, _, _, _, _, ts in self.checks():
+                if fnmatch.fnmatchcase(host, spec.target):
+                    last[host] = max(last.get(host, 0.0), ts)
             return [(make_labels([("host", h)]), ts) for h, ts in sorted(last.items())]
         if spec.kind == "log":
             return [(make_labels([("host", h), ("service", svc)]), ts)
@@ -122,6 +168,17 @@ class _Tick:
         seen = last_notification_by_deployment(self.s.store.db)
         names = sorted(set(self.s.deployments) | set(seen))
         return [(make_labels([("deployment", d)]), seen.get(d)) for d in names if fnmatch.fnmatchcase(d, spec.target)]
+
+
+def current_check_states(store) -> list[tuple]:
+    """(host, check, State, summary, attempts, timestamp) of every check: the SQLite store answers without
+    decoding perfdata; other stores through their `checks.current()`."""
+    db = getattr(store, "db", None)
+    if db is not None:
+        from stackwatch.store.sqlite.lastseen import current_check_states as sqlite_states
+
+        return sqlite_states(db)
+    return [(c.host, c.check, c.state, c.summary, c.attempts, c.timestamp) for c in store.checks.current()]
 
 
 def _enrich(o: Observation, host_labels: Mapping[str, Labels]) -> Observation:
