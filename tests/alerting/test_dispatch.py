@@ -116,3 +116,16 @@ def test_matchers_route_to_separate_groups():
     out = log.run([AlertView(alert("c1")), AlertView(alert("c2")), AlertView(alert("c3", severity="warning"))], 0)
     assert sorted(out) == [("ops", "trigger", ["c3:firing"]), ("pager", "trigger", ["c1:firing"]),
                            ("pager", "trigger", ["c2:firing"])]
+
+
+def test_an_alert_that_fires_again_pages_again_with_a_new_id():
+    log = Log(Dispatcher(ROUTE))
+    first = alert("c1", fired=0)
+    assert log.run([AlertView(first)], 30)[0][1] == "trigger"
+    assert log.run([AlertView(alert("c1", AlertState.RESOLVED, fired=0))], 100)[0][1] == "resolve"
+    again = alert("c1", fired=200)          # same labels, same fingerprint, a new episode
+    assert log.run([AlertView(again)], 230) == [("ops", "trigger", ["c1:firing"])]
+    ids = [n.notification_id for n in log.sent]
+    assert len(set(ids)) == 3
+    log.entries.clear()                     # even with the notification log forgotten
+    assert Dispatcher(ROUTE).plan([AlertView(again)], {}, 300).pages[0].notification.notification_id not in ids[:2]

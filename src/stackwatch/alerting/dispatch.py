@@ -4,7 +4,8 @@ repeat_interval, plus acknowledgement, escalation, notification periods and cont
 
 Pure: stdlib only, `now` passed in. All state lives in the notification log (`NflogEntry` per receiver and
 group), so a restart recomputes the same decision; notification ids are derived from what is sent (receiver,
-group, event, alerts and their statuses, sequence number), so a recomputed page has the id of the one the
+group, event, alerts with their statuses and the time each started firing, sequence number, which goes on
+counting across episodes), so a recomputed page has the id of the one the
 outbox already holds and is never delivered twice.
 """
 
@@ -157,7 +158,7 @@ class Dispatcher:
                 plan.deferred += 1
                 return None
             return self._page(receiver, level, gkey, grouped, "trigger", firing, {}, prev, now,
-                              seq=0, opened=now, acked=False)
+                              seq=prev.seq + 1 if prev is not None else 0, opened=now, acked=False)
         new = set(firing) - prev_firing
         all_acked = all(v.acked_by for v in firing.values())
         if (new or resolved or vanished) and now - prev.sent_at >= route.group_interval:
@@ -185,7 +186,8 @@ class Dispatcher:
               now: float, seq: int, opened: float, acked: bool, vanished: Iterable[str] = ()) -> Page:
         snaps = [self._snapshot(v, "firing", level) for _, v in sorted(firing.items())]
         snaps += [self._snapshot(v, "resolved", level) for _, v in sorted(resolved.items())]
-        statuses = [(s.fingerprint, s.status) for s in snaps]
+        # the start of each alert's firing episode makes a page about a re-fired alert a new page
+        statuses = [(s.fingerprint, f"{s.status}@{s.starts_at:.3f}") for s in snaps]
         statuses += [(fp, "vanished") for fp in vanished]
         nid = notification_id(receiver, gkey, event, statuses, seq)
         note = GroupNotification(

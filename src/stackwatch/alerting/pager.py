@@ -40,6 +40,7 @@ class Pager:
         self.acks = SqliteAckStore(store.db)
         self.nflog = SqliteNflog(store.db)
         self.dispatcher = None
+        self._tidied_at = 0.0
         if config.route is not None:
             self.dispatcher = Dispatcher(
                 config.route, {p.name: p for p in config.periods},
@@ -73,6 +74,10 @@ class Pager:
         return views, nflog
 
     def run_once(self, now: float) -> Plan:
+        if now - self._tidied_at >= 3600:
+            self._tidied_at = now
+            self.nflog.forget_closed(now - 7 * 86400)
+            self.nflog.enforce_retention(now, 365 * 86400)
         views, nflog = self.views(now)
         if self.dispatcher is None:
             return Plan()

@@ -39,10 +39,17 @@ class SqliteNflog:
                     conn.executemany("INSERT OR IGNORE INTO nflog_sent_alerts VALUES (?, ?)",
                                      [(a.fingerprint, cur.lastrowid) for a in n.alerts])
 
-    def forget(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Drop closed groups (their resolve was sent long ago) so the log stays small."""
+    def forget_closed(self, before: float) -> int:
+        """Drop the state of groups whose resolve was sent before `before` (a new episode starts afresh;
+        its page ids stay new because they carry the alerts' firing times). The sent pages stay."""
         with self.db.write() as conn:
-            conn.executemany("DELETE FROM nflog WHERE receiver = ? AND group_key = ?", list(keys))
+            return conn.execute("DELETE FROM nflog WHERE event = 'resolve' AND sent_at < ?", (before,)).rowcount
+
+    def enforce_retention(self, now: float, retention: float) -> int:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM nflog_sent_alerts WHERE sent_id IN (SELECT id FROM nflog_sent WHERE sent_at < ?)",
+                         (now - retention,))
+            return conn.execute("DELETE FROM nflog_sent WHERE sent_at < ?", (now - retention,)).rowcount
 
     def sent(self, limit: int = 100, fingerprint: str | None = None) -> list[dict]:
         """Pages handed to the outbox, newest first (for one alert with `fingerprint`)."""
