@@ -7,15 +7,18 @@ persistent, to the topic exchange `nova` with routing key notifications.info: os
 around a legacy compute.instance.update of realistic size (~1.6 KB). Each contender drains a queue holding
 the same N messages; timed from the start of consuming until the last message is handled:
 
-  (a) baseline: a bare pika BlockingConnection consumer, prefetch 1000, that json-decodes each envelope and
-      its inner message and acks each delivery (`basic_ack` per message, the obvious bare consumer);
-  (a') the same bare consumer acking with multiple=True every 500 (a stronger baseline, for information);
+  (a) a bare pika BlockingConnection consumer, prefetch 1000, that json-decodes each envelope and its inner
+      message and acks each delivery (`basic_ack` per message, the obvious bare consumer; for information);
+  (a') the baseline: the same bare consumer acking with multiple=True every 500, the same acking work as
+      ours (ack-multiple in batches), so the fair one;
   (b) capture into the embedded store: NotificationConsumer (prefetch 1000, batches of 500, ack multiple per
-      batch) into stackwatch's NotificationIngest sink, which decodes and normalizes each notification and
-      stores it in the archive of the SQLite store (one row per message_id, raw kept, indexes, one
+      batch, the sink on a thread of its own while the next batch arrives) into stackwatch's
+      NotificationIngest sink, which decodes and normalizes each notification (in its helper process) and
+      stores it in the archive of the SQLite store (one row per message_id, raw kept zlib'ed, indexes, one
       transaction per batch), as `stackwatch serve` does.
 
-Then checked: N distinct message ids stored, queue empty. Target (the issue): (b) >= 0.6 x (a).
+Then checked: N distinct message ids stored, queue empty. Target (the issue): (b) >= 0.6 x (a').
+BENCH_HELPER=0 (decode in-process) and BENCH_PIPELINE=0 (sink on the consumer thread) measure the parts.
 """
 
 from __future__ import annotations
@@ -123,8 +126,9 @@ def ours(broker: RabbitBroker, queue: str, db_path: Path) -> float:
     from stackwatch.store.sqlite import open_store
 
     store = open_store(db_path, MetricsConfig())
-    ingest = NotificationIngest(store.notifications)
-    consumer = NotificationConsumer("bench", [broker.url()], [BINDING], queue, ingest.sink)
+    ingest = NotificationIngest(store.notifications, use_helper=os.environ.get("BENCH_HELPER", "1") == "1")
+    consumer = NotificationConsumer("bench", [broker.url()], [BINDING], queue, ingest.sink,
+                                    pipeline=os.environ.get("BENCH_PIPELINE", "1") == "1")
     t0 = time.perf_counter()
     consumer.start()
     while ingest.stored < N:
@@ -165,9 +169,9 @@ def main() -> int:
                   f" left in queue {left}", flush=True)
         for key, (label, _) in contenders.items():
             print(f"{'(' + key + ')':5} {label:38} {rates[key]:>9,.0f} msgs/s")
-        ratio, ratio_strong = rates["b"] / rates["a"], rates["b"] / rates["a'"]
-        print(f"ratio (b)/(a) = {ratio:.2f}x (target >= {TARGET}x: {'met' if ratio >= TARGET else 'NOT met'}); "
-              f"(b)/(a') = {ratio_strong:.2f}x")
+        ratio_weak, ratio = rates["b"] / rates["a"], rates["b"] / rates["a'"]
+        print(f"ratio (b)/(a') = {ratio:.2f}x (target >= {TARGET}x: {'met' if ratio >= TARGET else 'NOT met'}); "
+              f"(b)/(a) = {ratio_weak:.2f}x (against the per-message-ack consumer, for information)")
         return 0
     finally:
         broker.stop()

@@ -45,6 +45,7 @@ class NotificationRuntime:
                 c.stop()
             except Exception as exc:
                 log.error("stopping the %s consumer failed: %s", c.deployment, exc)
+        self.ingest.close()
 
     def write_trends(self, now: float, store, interval: float = 60.0) -> int:
         """Totals, operation timings of the last interval, stuck operations and the inventory into the

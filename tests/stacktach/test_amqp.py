@@ -348,7 +348,7 @@ from stackwatch.stacktach.amqp import NotificationConsumer
 
 db_path, url, queue, pause_at, marker = sys.argv[1:6]
 pause_at = int(pause_at)
-db = sqlite3.connect(db_path)
+db = sqlite3.connect(db_path, check_same_thread=False)   # the sink runs on the consumer's sink thread
 db.execute("PRAGMA journal_mode=WAL")
 db.execute("CREATE TABLE IF NOT EXISTS notes (message_id TEXT PRIMARY KEY, body BLOB NOT NULL)")
 db.execute("CREATE TABLE IF NOT EXISTS deliveries (pid INTEGER, delivered INTEGER, inserted INTEGER,"

@@ -40,11 +40,12 @@ longer than the heartbeat timeout (60 s by default) drops the connection (and re
 from __future__ import annotations
 
 import logging
+from queue import SimpleQueue
 import random
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import pika
@@ -72,6 +73,14 @@ class _ConsumerGone(AMQPChannelError):
     """The broker cancelled our consumer (queue deleted, node lost): reconnect and declare again."""
 
 
+@dataclass
+class _Inflight:
+    batch: list[AmqpMessage]
+    last_tag: int
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
 @dataclass(frozen=True)
 class ConsumerStats:
     delivered: int = 0     # deliveries received (redeliveries count again)
@@ -79,6 +88,11 @@ class ConsumerStats:
     batches: int = 0       # batches the sink took
     refused: int = 0       # batches the sink refused (requeued)
     reconnects: int = 0    # connection attempts after a failure
+
+
+def _sink_loop(jobs: SimpleQueue) -> None:
+    while (job := jobs.get()) is not None:
+        job()
 
 
 def redact(url: str) -> str:
@@ -96,7 +110,8 @@ class NotificationConsumer:
     def __init__(self, deployment: str, urls: Sequence[str], bindings: Sequence[tuple[str, str]], queue: str,
                  sink: NotificationSink, *, prefetch: int = 1000, batch_max: int = 500, batch_wait: float = 0.2,
                  queue_max_length: int | None = None, queue_ttl: float | None = None,
-                 exchange_type: str = "topic", backoff_base: float = 1.0, backoff_max: float = 30.0):
+                 exchange_type: str = "topic", backoff_base: float = 1.0, backoff_max: float = 30.0,
+                 pipeline: bool = True):
         if not urls:
             raise ValueError("at least one AMQP URL is needed")
         if batch_max < 1 or (prefetch and prefetch < batch_max):
@@ -105,6 +120,9 @@ class NotificationConsumer:
         self.bindings = [(exchange, key) for exchange, key in bindings]
         self.prefetch, self.batch_max, self.batch_wait = prefetch, batch_max, batch_wait
         self.exchange_type, self.backoff_base, self.backoff_max = exchange_type, backoff_base, backoff_max
+        self.pipeline = pipeline
+        self._sink_thread: threading.Thread | None = None     # pipelined: one thread calling the sink
+        self._sink_jobs: SimpleQueue = SimpleQueue()
         self.queue_arguments: dict[str, int] = {}
         if queue_max_length is not None:
             self.queue_arguments["x-max-length"] = int(queue_max_length)
@@ -138,6 +156,10 @@ class NotificationConsumer:
         except BaseException as exc:          # noqa: BLE001 - kept for the owner, logged here
             self.error = exc
             log.error("consumer %s stopped: %s", self.deployment, exc)
+        finally:
+            if self._sink_thread is not None:
+                self._sink_jobs.put(None)                        # the sink thread ends
+                self._sink_thread = None
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Stop consuming: what was delivered goes through the sink once more, nothing unstored is acked."""
@@ -259,27 +281,91 @@ class NotificationConsumer:
         self._consuming = True
         first_at: float | None = None
         refusals = 0
-        while not self._stopping.is_set():
-            if buf:
-                now = time.monotonic()
-                if first_at is None:
-                    first_at = now
-                wait = first_at + self.batch_wait - now
-                if len(buf) >= self.batch_max or wait <= 0:
-                    if self._flush(ch, buf, tags):
+        inflight: _Inflight | None = None     # pipelined: the batch the sink thread is storing
+        try:
+            while not self._stopping.is_set():
+                if inflight is not None and inflight.done.is_set():
+                    ok, inflight = self._settle(ch, inflight, tags), None
+                    if ok:
                         refusals = 0
                     else:
+                        buf.clear()
+                        tags.clear()
                         refusals += 1
                         self._pause(conn, refusals)
-                    first_at = time.monotonic() if buf else None
-                    continue
-            else:
-                wait = _IDLE_POLL
-            conn.process_data_events(time_limit=max(wait, 0.0))
-            if not ch.consumer_tags:
-                raise _ConsumerGone(f"broker cancelled the consumer of {self.queue!r}")
-        while buf and self._flush(ch, buf, tags):              # drain on stop; a refusal requeues the rest
-            pass
+                        first_at = None
+                        continue
+                if inflight is not None:                           # woken when the sink returns
+                    wait = _IDLE_POLL
+                elif buf:
+                    now = time.monotonic()
+                    if first_at is None:
+                        first_at = now
+                    wait = first_at + self.batch_wait - now
+                    if len(buf) >= self.batch_max or wait <= 0:
+                        if self.pipeline:
+                            n = min(len(buf), self.batch_max)
+                            inflight = self._submit(conn, buf[:n], tags[n - 1])
+                            del buf[:n]
+                        elif self._flush(ch, buf, tags):
+                            refusals = 0
+                        else:
+                            refusals += 1
+                            self._pause(conn, refusals)
+                        first_at = time.monotonic() if buf else None
+                        continue
+                else:
+                    wait = _IDLE_POLL
+                conn.process_data_events(time_limit=max(wait, 0.0))
+                if not ch.consumer_tags:
+                    raise _ConsumerGone(f"broker cancelled the consumer of {self.queue!r}")
+            if inflight is not None:                               # stopping: settle what is being stored
+                inflight.done.wait()
+                ok, inflight = self._settle(ch, inflight, tags), None
+                if not ok:
+                    return
+            while buf and self._flush(ch, buf, tags):              # drain on stop; a refusal requeues the rest
+                pass
+        finally:
+            if inflight is not None:     # the connection failed: let the sink finish (unacked: redelivered)
+                inflight.done.wait()
+
+    def _submit(self, conn: BlockingConnection, batch: list[AmqpMessage], last_tag: int) -> "_Inflight":
+        job = _Inflight(batch, last_tag)
+
+        def store() -> None:
+            try:
+                self.sink(batch)
+            except BaseException as exc:       # noqa: BLE001 - a refusal: settled on the consumer thread
+                job.error = exc
+            job.done.set()
+            try:
+                conn.add_callback_threadsafe(lambda: None)       # wake process_data_events
+            except Exception:                                    # noqa: BLE001 - connection closing
+                pass
+        if self._sink_thread is None or not self._sink_thread.is_alive():
+            self._sink_jobs = SimpleQueue()
+            self._sink_thread = threading.Thread(target=_sink_loop, args=(self._sink_jobs,), daemon=True,
+                                                 name=f"sink-{self.deployment}")
+            self._sink_thread.start()
+        self._sink_jobs.put(store)
+        return job
+
+    def _settle(self, ch: BlockingChannel, job: "_Inflight", tags: list[int]) -> bool:
+        """Ack a stored batch (multiple, up to its last tag); nack everything delivered after a refusal."""
+        n = len(job.batch)                     # its tags lead `tags`: later deliveries follow them
+        if job.error is None:
+            ch.basic_ack(delivery_tag=job.last_tag, multiple=True)
+            del tags[:n]
+            self._acked += len(job.batch)
+            self._batches += 1
+            return True
+        log.warning("sink refused %d notifications of %s; requeueing %d", len(job.batch), self.deployment,
+                    len(tags), exc_info=job.error)
+        ch.basic_nack(delivery_tag=tags[-1], multiple=True, requeue=True)
+        tags.clear()
+        self._refused += 1
+        return False
 
     def _flush(self, ch: BlockingChannel, buf: list[AmqpMessage], tags: list[int]) -> bool:
         n = min(len(buf), self.batch_max)

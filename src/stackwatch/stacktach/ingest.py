@@ -7,32 +7,24 @@ queue (it is stored as a dead letter and acknowledged like any other).
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 import threading
+import time
 from collections import Counter
+from typing import Iterator
 
+from stackwatch.stacktach.archive import DeadLetter
+from stackwatch.stacktach.decode_helper import (KNOWN_SERVICES, DecodeHelper, HelperFailed, message_id_of,  # noqa: F401
+                                                normalize, notification_row)
 from stackwatch.stacktach.message import AmqpMessage
-from stackwatch.stacktach.names import PUBLISHER_SERVICES
 from stackwatch.stacktach.notification import MalformedNotification, Notification, decode
-from stackwatch.store.sqlite.notifications import DeadLetter
 
-KNOWN_SERVICES = frozenset(PUBLISHER_SERVICES.values()) | {"swift", "placement", "ironic", "octavia", "manila",
-                                                           "designate", "trove", "magnum", "barbican"}
-_dumps = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=False).encode
+log = logging.getLogger(__name__)
 
-
-def message_id_of(n: Notification, m: AmqpMessage) -> str:
-    """oslo's message_id, else the AMQP property, else a digest of the body (so redeliveries still match)."""
-    return n.message_id or m.message_id or "sha256:" + hashlib.sha256(m.body).hexdigest()
-
-
-def notification_row(n: Notification, message_id: str, m: AmqpMessage) -> tuple:
-    """A Notification in `store.sqlite.notifications.COLUMNS` order."""
-    return (message_id, n.timestamp if n.timestamp is not None else m.received_at, m.deployment, n.event_type,
-            n.name, n.priority or "", n.publisher_id or "", n.service, n.host or "", n.request_id,
-            n.global_request_id, n.tenant_id, n.user_id, n.instance_uuid, n.state, n.old_state, n.task_state,
-            1 if n.is_error else 0, _dumps(dict(n.payload)), n.raw)
+HELPER_MIN_BATCH = 200       # batches this big are decoded by the helper process, a chunk at a time
+_FIRST_CHUNK = 50            # only waited for: small, so storing starts early
+_CHUNK = 150
+_RESTART_AFTER = 30.0        # seconds before starting a helper again after one failed
 
 
 def notifications_of(rows) -> list[Notification]:
@@ -48,10 +40,15 @@ def notifications_of(rows) -> list[Notification]:
 
 
 class NotificationIngest:
-    def __init__(self, store, max_bytes: int = 1 << 20):
+    def __init__(self, store, max_bytes: int = 1 << 20, use_helper: bool = True):
         self.store = store
         self.max_bytes = max_bytes
+        self.use_helper = use_helper
+        self.compress = bool(getattr(store, "compressed_raw", False))   # the store keeps raw zlib'ed
         self._lock = threading.Lock()
+        self._helper_lock = threading.Lock()     # one batch at a time talks to the helper
+        self._helper: DecodeHelper | None = None
+        self._helper_failed_at = -_RESTART_AFTER
         self.received = 0
         self.stored = 0
         self.duplicates = 0
@@ -60,29 +57,95 @@ class NotificationIngest:
         self.errors = Counter()  # (service, host, name) -> stored error notifications
 
     def sink(self, batch: list[AmqpMessage]) -> None:
-        rows, dead, kinds = [], [], []
-        for m in batch:
-            try:
-                n = decode(m.body, self.max_bytes, exchange=m.exchange, cell=m.deployment)
-            except MalformedNotification as exc:
-                dead.append(DeadLetter(m.received_at, m.deployment, m.exchange, m.routing_key, m.message_id,
-                                       exc.reason, m.body))
-                continue
-            if n.service not in KNOWN_SERVICES:
-                dead.append(DeadLetter(m.received_at, m.deployment, m.exchange, m.routing_key,
-                                       message_id_of(n, m), "unknown event type", m.body))
-                continue
-            rows.append(notification_row(n, message_id_of(n, m), m))
-            kinds.append((n.service, n.host or "", n.name, n.is_error))
-        inserted = self.store.add(rows, dead)  # raises: nothing is acknowledged, the broker redelivers
+        dead: list[DeadLetter] = []
+        kinds: list[tuple] = []
+        # the rows are decoded while the store inserts them; the dead letters are complete once it has
+        inserted = self.store.add(self._rows(batch, dead, kinds), dead)  # raises: no ack, the broker redelivers
         with self._lock:
             self.received += len(batch)
             self.stored += inserted
-            self.duplicates += len(rows) - inserted
+            self.duplicates += len(kinds) - inserted
             for d in dead:
                 self.dead[d.reason] += 1
-            if inserted == len(rows):  # duplicates would count twice; totals are approximate only then
+            if inserted == len(kinds):  # duplicates would count twice; totals are approximate only then
                 for service, host, name, is_error in kinds:
                     self.totals[(service, name)] += 1
                     if is_error:
                         self.errors[(service, host, name)] += 1
+
+    def _rows(self, batch: list[AmqpMessage], dead: list[DeadLetter], kinds: list[tuple]) -> Iterator[tuple]:
+        for m, answer in self._answers(batch):
+            if answer[0] == "d":
+                dead.append(DeadLetter(m.received_at, m.deployment, m.exchange, m.routing_key, answer[1], answer[2],
+                                       m.body))
+                continue
+            row = answer[1]
+            kinds.append((row[7], row[8], row[4], row[17]))
+            yield row
+
+    def _answers(self, batch: list[AmqpMessage]) -> Iterator[tuple[AmqpMessage, tuple]]:
+        """Each message with its `normalize` answer: a big batch from the helper process, a chunk ahead."""
+        if self.use_helper and len(batch) >= HELPER_MIN_BATCH and self._helper_lock.acquire(blocking=False):
+            try:
+                helper = self._start_helper()
+                if helper is not None:
+                    yield from self._from_helper(helper, batch)
+                    return
+            finally:
+                self._helper_lock.release()
+        for m in batch:
+            yield m, normalize(_item(m), self.max_bytes, self.compress)
+
+    def _from_helper(self, helper: DecodeHelper, batch: list[AmqpMessage]) -> Iterator[tuple[AmqpMessage, tuple]]:
+        chunks = [batch[:_FIRST_CHUNK]] + [batch[i:i + _CHUNK] for i in range(_FIRST_CHUNK, len(batch), _CHUNK)]
+        sent = 0
+
+        def send_until(n: int) -> None:
+            nonlocal sent
+            while sent < min(n, len(chunks)):
+                helper.send([_item(m) for m in chunks[sent]])
+                sent += 1
+        try:
+            for i, chunk in enumerate(chunks):
+                try:
+                    send_until(i + helper.ahead)
+                    answers = helper.receive()
+                    send_until(i + helper.ahead + 1)
+                except HelperFailed as exc:
+                    self._helper_lost(exc)
+                    for m in (m for c in chunks[i:] for m in c):                 # the rest, here
+                        yield m, normalize(_item(m), self.max_bytes, self.compress)
+                    return
+                yield from zip(chunk, answers)
+        finally:
+            if helper is self._helper and helper.pending and not helper.drain():   # the store stopped reading
+                self._helper_lost(HelperFailed("no answer after a failed write"))
+
+    def _start_helper(self) -> DecodeHelper | None:
+        if self._helper is None or not self._helper.alive():
+            if time.monotonic() - self._helper_failed_at < _RESTART_AFTER:
+                return None
+            try:
+                self._helper = DecodeHelper(self.max_bytes, self.compress)
+            except Exception as exc:                  # no processes here: decode in this one
+                self._helper_lost(HelperFailed(f"cannot start: {exc}"))
+                return None
+        return self._helper
+
+    def _helper_lost(self, exc: Exception) -> None:
+        log.warning("notification decode helper failed, decoding in this process for now: %s", exc)
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
+        self._helper_failed_at = time.monotonic()
+
+    def close(self) -> None:
+        """Stop the helper process (it also stops by itself when this process exits)."""
+        with self._helper_lock:
+            if self._helper is not None:
+                self._helper.close()
+                self._helper = None
+
+
+def _item(m: AmqpMessage) -> tuple:
+    return (m.body, m.message_id, m.exchange, m.deployment, m.received_at)

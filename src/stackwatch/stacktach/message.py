@@ -4,7 +4,8 @@ Pure: stdlib only. The consumer (pika) turns each delivery into an `AmqpMessage`
 `NotificationSink` with a batch; the sink returns only after the batch is durably stored (then the
 consumer acknowledges, ack-multiple up to the batch's last delivery tag) and raises to refuse it (no
 acknowledgement: the broker redelivers). Bad bodies are not refusals: the sink keeps them raw in a
-dead-letter table and returns normally, so the queue never blocks.
+dead-letter table and returns normally, so the queue never blocks. The sink is called on a thread of the
+consumer's own (one batch at a time), while the consumer thread goes on receiving the next batch.
 """
 
 from __future__ import annotations

@@ -78,6 +78,8 @@ class Notification:
     raw: str
     payload_type: str | None = None  # versioned: nova_object.name ("InstanceActionPayload")
     cell: str | None = None          # legacy payload cell_name, else the deployment passed in
+    resource_id: str | None = None   # the volume (cinder volume.*) or image (glance image.*) it is about
+    size: float | None = None        # that volume's size in GB, that image's in bytes
 
 
 def decode(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES, *, exchange: str | None = None,
@@ -119,7 +121,10 @@ def _decode(raw: str, exchange: str | None, cell: str | None) -> Notification:
 
     payload_type = text(wire_payload.get("nova_object.name"))
     secrets: set[str] = set()
-    p: dict[str, Any] = _flatten(wire_payload, secrets)
+    if "nova_object" in raw or "auth_token" in raw or "\\u" in raw:
+        p: dict[str, Any] = _flatten(wire_payload, secrets)
+    else:            # nothing to unwrap or blank (a key spelt with a \u escape takes the walk above)
+        p = wire_payload
     context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
 
     def ctx(key: str) -> Any:
@@ -137,6 +142,8 @@ def _decode(raw: str, exchange: str | None, cell: str | None) -> Notification:
     if token:
         secrets.add(token)
     audit = p.get("audit_period") if isinstance(p.get("audit_period"), dict) else {}
+    service = names.service_of(publisher_id, event_type, exchange)
+    resource_id, size = _resource(service, name, p)
     state_update = p.get("state_update") if isinstance(p.get("state_update"), dict) else {}
 
     return Notification(
@@ -145,7 +152,7 @@ def _decode(raw: str, exchange: str | None, cell: str | None) -> Notification:
         name=name,
         priority=priority,
         publisher_id=publisher_id,
-        service=names.service_of(publisher_id, event_type, exchange),
+        service=service,
         host=_host(publisher_id, p),
         timestamp=parse_time(doc.get("timestamp")),
         request_id=_first(text, ctx("request_id"), p.get("request_id"), initiator.get("request_id")),
@@ -174,7 +181,29 @@ def _decode(raw: str, exchange: str | None, cell: str | None) -> Notification:
         raw=_redact(raw, secrets),
         payload_type=payload_type,
         cell=text(p.get("cell_name")) or cell,
+        resource_id=resource_id,
+        size=size,
     )
+
+
+def _resource(service: str, name: str, p: dict) -> tuple[str | None, float | None]:
+    """The volume (and its size in GB) of a cinder `volume.*`, the image (and its size in bytes) of a
+    glance `image.*`, for the event-driven inventory; (None, None) for anything else."""
+    if service == "cinder" and name.startswith("volume."):
+        return text(p.get("volume_id")), _number(p.get("size"))
+    if service == "glance" and name.startswith("image."):
+        return text(p.get("id")), _number(p.get("size"))
+    return None, None
+
+
+def _number(value: Any) -> float | None:
+    """A size as cinder ("40", 40) or glance (bytes, or null while queued) sends it."""
+    n = integer(value)
+    if n is not None:
+        return float(n)
+    if isinstance(value, float) and value == value and value >= 0:
+        return value
+    return None
 
 
 def _loads(raw: str, reason: str) -> dict:

@@ -204,3 +204,22 @@ MIGRATIONS.append((5, "notification outbox and delivery attempts", """
     );
     CREATE INDEX outbox_attempts_by_notification ON outbox_attempts (notification_id, ts);
 """))
+
+MIGRATIONS.append((6, "notification inventory columns, global request index", """
+    -- the event-driven inventory (instances per flavor, volumes, images) reads columns, not the payload;
+    -- new rows no longer repeat the payload (it is re-derived from raw, which is always kept)
+    ALTER TABLE notifications ADD COLUMN flavor TEXT;
+    ALTER TABLE notifications ADD COLUMN resource_id TEXT;   -- volume (cinder volume.*), image (glance image.*)
+    ALTER TABLE notifications ADD COLUMN size REAL;           -- the volume's GB, the image's bytes
+    UPDATE notifications SET flavor = coalesce(json_extract(payload, '$.instance_type'),
+                                               json_extract(payload, '$.flavor.name'))
+        WHERE service = 'nova' AND instance_uuid IS NOT NULL AND json_valid(payload);
+    UPDATE notifications SET resource_id = json_extract(payload, '$.volume_id'),
+                             size = json_extract(payload, '$.size')
+        WHERE service = 'cinder' AND name LIKE 'volume.%' AND json_valid(payload);
+    UPDATE notifications SET resource_id = json_extract(payload, '$.id'), size = json_extract(payload, '$.size')
+        WHERE service = 'glance' AND name LIKE 'image.%' AND json_valid(payload);
+    CREATE INDEX notifications_by_resource ON notifications (service, resource_id, ts) WHERE resource_id IS NOT NULL;
+    CREATE INDEX notifications_by_global_request ON notifications (global_request_id)
+        WHERE global_request_id IS NOT NULL;
+"""))

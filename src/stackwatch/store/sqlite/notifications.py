@@ -5,63 +5,29 @@ notifications, a request's, errors, `compute.instance.exists` for an audit perio
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from stackwatch.stacktach.archive import COLUMNS, DeadLetter, ResourceEvent, StoredNotification, stored
 from stackwatch.store.sqlite.database import Database
 
-COLUMNS = ("message_id", "ts", "deployment", "event_type", "name", "priority", "publisher_id", "service", "host",
-           "request_id", "global_request_id", "tenant_id", "user_id", "instance_uuid", "state", "old_state",
-           "task_state", "is_error", "payload", "raw")
+__all__ = ["COLUMNS", "DeadLetter", "SqliteNotificationStore", "StoredNotification"]
+
 _INSERT = (f"INSERT OR IGNORE INTO notifications ({', '.join(COLUMNS)}) "
            f"VALUES ({', '.join('?' for _ in COLUMNS)})")
 _SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM notifications"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredNotification:
-    id: int
-    message_id: str
-    ts: float
-    deployment: str
-    event_type: str
-    name: str
-    priority: str
-    publisher_id: str
-    service: str
-    host: str
-    request_id: str | None
-    global_request_id: str | None
-    tenant_id: str | None
-    user_id: str | None
-    instance_uuid: str | None
-    state: str | None
-    old_state: str | None
-    task_state: str | None
-    is_error: bool
-    payload: dict
-    raw: str
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    received_at: float
-    deployment: str
-    exchange: str
-    routing_key: str
-    message_id: str | None
-    reason: str
-    raw: bytes
+_GONE = ("deleted", "soft-delete", "shelved_offloaded")
 
 
 class SqliteNotificationStore:
+    compressed_raw = True      # new rows keep `raw` as zlib'ed UTF-8 (a BLOB): a third of the bytes to write
+
     def __init__(self, db: Database):
         self.db = db
 
-    def add(self, rows: Sequence[tuple], dead: Sequence[DeadLetter] = ()) -> int:
-        """Store rows (in COLUMNS order) and dead letters in one transaction; returns rows newly stored
-        (a message_id already present is a duplicate and is dropped)."""
+    def add(self, rows: Iterable[tuple], dead: Sequence[DeadLetter] = ()) -> int:
+        """Store rows (in COLUMNS order, read once: a generator feeds the insert as it decodes) and then the
+        dead letters, in one transaction; returns rows newly stored (a message_id already present is a
+        duplicate and is dropped)."""
         with self.db.write() as conn:
             before = conn.total_changes
             conn.executemany(_INSERT, rows)
@@ -74,15 +40,18 @@ class SqliteNotificationStore:
         return inserted
 
     def query(self, *, instance: str | None = None, request_id: str | None = None, tenant: str | None = None,
-              name: str | None = None, errors_only: bool = False, start: float | None = None,
-              end: float | None = None, limit: int = 1000, newest_first: bool = False) -> list[StoredNotification]:
+              name: str | None = None, event_type: str | None = None, service: str | None = None,
+              errors_only: bool = False, start: float | None = None, end: float | None = None,
+              limit: int = 1000, newest_first: bool = False) -> list[StoredNotification]:
         where, args = [], []
-        for column, value in (("instance_uuid", instance), ("tenant_id", tenant), ("name", name)):
+        for column, value in (("instance_uuid", instance), ("tenant_id", tenant), ("name", name),
+                              ("event_type", event_type), ("service", service)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
         if request_id is not None:
-            where.append("(request_id = ? OR global_request_id = ?)")
+            where.append("id IN (SELECT id FROM notifications WHERE request_id = ? "
+                         "UNION SELECT id FROM notifications WHERE global_request_id = ?)")
             args += [request_id, request_id]
         if errors_only:
             where.append("is_error = 1")
@@ -93,8 +62,9 @@ class SqliteNotificationStore:
             where.append("ts < ?")
             args.append(end)
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += f" ORDER BY ts {'DESC' if newest_first else 'ASC'}, id LIMIT ?"
-        return [_stored(r) for r in self.db.read().execute(sql, [*args, limit])]
+        order = "DESC" if newest_first else "ASC"
+        sql += f" ORDER BY ts {order}, id {order} LIMIT ?"
+        return [stored(r) for r in self.db.read().execute(sql, [*args, limit])]
 
     def instances_seen(self, start: float | None = None, end: float | None = None) -> list[str]:
         sql = "SELECT DISTINCT instance_uuid FROM notifications WHERE instance_uuid IS NOT NULL"
@@ -107,16 +77,22 @@ class SqliteNotificationStore:
     def alive_instances(self) -> tuple[dict[str, int], dict[str, int]]:
         """Instances whose latest nova notification is not a deletion: counts per host and per flavor."""
         rows = self.db.read().execute(
-            "SELECT host, json_extract(payload, '$.instance_type'), state, max(ts) FROM notifications "
+            "SELECT host, flavor, state, max(ts) FROM notifications "
             "WHERE instance_uuid IS NOT NULL AND service = 'nova' AND state IS NOT NULL GROUP BY instance_uuid")
         by_host: dict[str, int] = {}
         by_flavor: dict[str, int] = {}
         for host, flavor, state, _ in rows:
-            if state in ("deleted", "soft-delete", "shelved_offloaded"):
+            if state in _GONE:
                 continue
             by_host[host or "unknown"] = by_host.get(host or "unknown", 0) + 1
             by_flavor[flavor or "unknown"] = by_flavor.get(flavor or "unknown", 0) + 1
         return by_host, by_flavor
+
+    def resource_events(self, service: str) -> list[ResourceEvent]:
+        rows = self.db.read().execute(
+            "SELECT resource_id, ts, name, state, size, tenant_id, host FROM notifications "
+            "WHERE service = ? AND resource_id IS NOT NULL ORDER BY ts, id", (service,))
+        return [ResourceEvent(*r) for r in rows]
 
     def count(self) -> int:
         return self.db.read().execute("SELECT count(*) FROM notifications").fetchone()[0]
@@ -135,9 +111,3 @@ class SqliteNotificationStore:
             n += conn.execute("DELETE FROM dead_letters WHERE received_at < ?", (now - retention,)).rowcount
         return n
 
-
-def _stored(row) -> StoredNotification:
-    values = list(row)
-    values[18] = bool(values[18])
-    values[19] = json.loads(values[19])
-    return StoredNotification(*values)
