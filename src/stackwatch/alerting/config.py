@@ -91,13 +91,14 @@ class AlertingConfig:
     contact_groups: tuple[ContactGroup, ...] = ()
     receivers: tuple[Any, ...] = ()          # alerting.notify.config's receiver specs (each has .name)
     external_url: str = ""
+    delivery: Any = None                     # the outbox's RetryPolicy (alerting.delivery), None: defaults
 
     def receiver_names(self) -> set[str]:
         return {getattr(r, "name", "") for r in self.receivers}
 
 
 ALERTING_KEYS = ("evaluation_interval", "staleness", "rules", "route", "inhibit_rules", "periods",
-                 "contact_groups", "receivers", "external_url")
+                 "contact_groups", "receivers", "external_url", "delivery")
 
 
 def build_alerting(r: Reader, m: dict) -> AlertingConfig:
@@ -118,10 +119,15 @@ def build_alerting(r: Reader, m: dict) -> AlertingConfig:
         im = r.mapping(item, path, ("source_matchers", "target_matchers", "equal"))
         inhibit.append(InhibitRule(_matchers(r, im, "source_matchers", path), _matchers(r, im, "target_matchers", path),
                                    r.str_list(im, "equal", path)))
+    delivery = None
+    if m.get("delivery") is not None:
+        from stackwatch.alerting.notify.config import build_delivery
+
+        delivery = build_delivery(r, m["delivery"], "alerting.delivery")
     return AlertingConfig(r.duration(m, "evaluation_interval", "alerting", "15s"),
                           r.duration(m, "staleness", "alerting", "5m"), tuple(rules), route, tuple(inhibit),
                           tuple(periods), tuple(groups), tuple(receivers),
-                          str(r.str(m, "external_url", "alerting", "")).rstrip("/"))
+                          str(r.str(m, "external_url", "alerting", "")).rstrip("/"), delivery)
 
 
 def _build_receivers(r: Reader, raw: Any) -> tuple:

@@ -31,7 +31,8 @@ class AlertingRuntime:
         a = config.alerting
         service = AlertService(a, store, logwatch, deployments=[d.name for d in config.notifications.deployments],
                                host_labels=host_labels_of(config.inventory))
-        outbox = Outbox(SqliteOutboxStore(store.db), a.receivers, clock=clock)
+        policy = {"policy": a.delivery} if a.delivery is not None else {}
+        outbox = Outbox(SqliteOutboxStore(store.db), a.receivers, clock=clock, **policy)
         pager = Pager(a, store, outbox, {h.name: h.roles for h in config.inventory.hosts})
         if registry is not None:
             registry.register(outbox)
