@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from stackwatch.alerting.outbox import Outbox, RetryPolicy
 from stackwatch.alerting.pager import Pager
 from stackwatch.alerting.service import AlertService, host_labels_of
@@ -21,14 +19,6 @@ from stackwatch.config import build_config
 from stackwatch.model import CheckResult, State
 from stackwatch.store.sqlite import open_store
 from stackwatch.store.sqlite.outbox import SqliteOutboxStore
-from tests.alerting.webhook_sink import WebhookSink
-
-
-@pytest.fixture
-def sink():
-    s = WebhookSink()
-    yield s
-    s.close()
 
 
 def scenario_config(tmp_path, url):
