@@ -17,7 +17,7 @@ from stackwatch.alerting.model import Labels, make_labels
 from stackwatch.alerting.rules import Observation
 
 if TYPE_CHECKING:
-    from stackwatch.config import RuleSpec
+    from stackwatch.alerting.config import RuleSpec
     from stackwatch.rsyslog.record import LogRecord
 
 

@@ -19,7 +19,7 @@ from stackwatch.alerting.model import Alert, AlertState, Labels, Transition, fin
 from stackwatch.model import State
 
 if TYPE_CHECKING:
-    from stackwatch.config import RuleSpec
+    from stackwatch.alerting.config import RuleSpec
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
              "==": operator.eq, "!=": operator.ne}
