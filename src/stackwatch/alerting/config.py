@@ -9,7 +9,7 @@ inherited from parent to child as in Alertmanager.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from stackwatch.alerting.matchers import MatcherError, parse_matchers
@@ -17,7 +17,6 @@ from stackwatch.alerting.periods import Period, check_timezone, parse_times, par
 from stackwatch.alerting.routing import ALL_LABELS, Escalation, Route
 from stackwatch.alerting.inhibit import InhibitRule
 from stackwatch.config_reader import Reader
-from stackwatch.timespec import parse_duration
 
 if TYPE_CHECKING:
     from stackwatch.alerting.logwatch import LogMatch
@@ -203,7 +202,6 @@ def _build_route(r: Reader, raw: Any, path: str, parent: Route | None, rid: str,
         send_resolved=r.bool(m, "send_resolved", path, base.send_resolved))
     children = tuple(_build_route(r, c, f"{path}.routes[{i}]", node, f"{rid}.{i}", targets, periods)
                      for i, c in enumerate(r.list(m.get("routes"), f"{path}.routes")))
-    from dataclasses import replace
     return replace(node, routes=children)
 
 
@@ -316,5 +314,4 @@ def build_log_match(r: Reader, m: dict, path: str):
     return LogMatch(pattern, tuple(x.upper() for x in words("level")), words("service"), words("program"), group_by)
 
 
-__all__ = ["AbsentSpec", "AlertingConfig", "ALERTING_KEYS", "ContactGroup", "RuleSpec", "build_alerting",
-           "parse_duration"]
+__all__ = ["AbsentSpec", "AlertingConfig", "ALERTING_KEYS", "ContactGroup", "RuleSpec", "build_alerting"]
