@@ -192,8 +192,8 @@ def test_cli_table_json_host_and_exit_codes(tmp_path):
     assert lines[0].split() == ["VERDICT", "HOST", "ROLE", "SERVICE", "CHECK", "RESULT", "LOGS", "METRICS", "WHY"]
     assert lines[1].split()[:9] == ["HOST", "SILENT", "compute-1", "host", "disk-root", "disk-root", "-", "none",
                                     "none"]
-    assert lines[1].endswith("never reported: no check result, log record or metric; no check is scheduled for "
-                             "it (in-process or through NRPE)")
+    assert lines[1].endswith("silent: no check result, log record or metric within 10m; no check is scheduled "
+                             "for it (in-process or through NRPE)")
     h1_row = next(line for line in lines if " proc-stackwatch " in line).split()
     assert h1_row[:5] == ["ok", "h1", "monitoring", "stackwatch", "proc-stackwatch"] and h1_row[5] == "OK"
     assert h1_row[7:] == ["-", h1_row[8]] and h1_row[8].endswith("s")    # no logs expected; metrics seconds old
@@ -216,5 +216,16 @@ def test_a_host_going_silent_is_logged_once(tmp_path, store, caplog):
         store.events.add([Event(NOW + 100, "log", "back", host="compute-1")])
         service.evaluate_once(NOW + 120)
     assert [r.getMessage() for r in caplog.records] == [
-        "coverage: host compute-1 is silent: never reported: no check result, log record or metric",
+        "coverage: host compute-1 is silent: silent: no check result, log record or metric within 10m",
         "coverage: host compute-1 reports again"]
+
+
+def test_a_log_seen_earlier_still_dates_the_silence_beyond_the_search_window(tmp_path, store):
+    config = make(tmp_path)
+    store.events.add([Event(NOW - 60, "log", "last words", host="compute-1")])
+    service = CoverageService(config, store)
+    assert next(h for h in service.report(NOW).hosts if h.host == "compute-1").logs_age == 60
+    later = next(h for h in service.report(NOW + 3600).hosts if h.host == "compute-1")
+    assert later.silent and later.logs_age == 3660 and later.reason.startswith("silent for 61m:")
+    fresh = CoverageService(config, store)            # a new process (the CLI) knows only the window
+    assert next(h for h in fresh.report(NOW + 3600).hosts if h.host == "compute-1").logs_age is None

@@ -186,8 +186,8 @@ def _host(inventory: Inventory, host: Host, host_checks: Sequence[str], plan: Ma
     quiet = min(ages) if ages else None
     silent = quiet is None or quiet > policy.silent_after
     if silent:
-        host_reason = ("never reported: no check result, log record or metric" if quiet is None else
-                       f"silent for {_span(quiet)}: no check result, log record or metric")
+        host_reason = (f"silent: no check result, log record or metric within {_span(policy.silent_after)}"
+                       if quiet is None else f"silent for {_span(quiet)}: no check result, log record or metric")
     else:
         host_reason = "; ".join(
             ([f"no logs within {_span(policy.logs_within)}"] if no_logs else [])

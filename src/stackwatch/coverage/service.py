@@ -55,6 +55,7 @@ class CoverageService:
         self.store = store
         self.events = events if events is not None else store.events
         self._silent: set[str] = set()   # hosts silent at the last evaluation: log a change once
+        self._seen_logs: dict[str, float] = {}   # newest log record seen per host, beyond the search window
 
     def report(self, now: float) -> Report:
         policy = self.config.coverage.policy
@@ -66,7 +67,8 @@ class CoverageService:
                       last_metric, policy, now, problems)
 
     def _last_logs(self, now: float, lookback: float, problems: list[str]) -> dict[str, float | None]:
-        """Each host's newest log record within `lookback` (the event store's search, newest first)."""
+        """Each host's newest log record: searched within `lookback` (the event store's search, newest
+        first, stops at the first match), else the newest this service saw earlier (only older ones)."""
         out: dict[str, float | None] = {}
         for host in self.config.inventory.hosts:
             try:
@@ -75,7 +77,9 @@ class CoverageService:
                 problems.append(f"cannot read the log store: {type(exc).__name__}: {exc}")
                 log.warning("coverage: cannot read the log store: %s", exc)
                 break
-            out[host.name] = found[0].ts if found else None
+            if found:
+                self._seen_logs[host.name] = max(found[0].ts, self._seen_logs.get(host.name, found[0].ts))
+            out[host.name] = self._seen_logs.get(host.name)
         return out
 
     def evaluate_once(self, now: float) -> Report:

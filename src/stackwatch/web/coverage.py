@@ -4,7 +4,7 @@ amber / green, for a NOC screen (it refreshes itself)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from stackwatch.coverage.assess import GREEN, Report
 from stackwatch.coverage.service import CoverageService
@@ -13,11 +13,21 @@ from stackwatch.web.deps import deps
 bp = Blueprint("coverage", __name__)
 
 LEVEL_CLASS = {"red": "critical", "amber": "warning", "green": "ok"}
+EXTENSION = "stackwatch.coverage"
+
+
+def _service() -> CoverageService:
+    """One service per app, so the newest log record it has seen of each host outlives a request (a host
+    silent for longer than the log search window is still dated)."""
+    service = current_app.extensions.get(EXTENSION)
+    if service is None:
+        d = deps()
+        service = current_app.extensions[EXTENSION] = CoverageService(d.config, d.store, d.event_store)
+    return service
 
 
 def _report() -> Report:
-    d = deps()
-    report = CoverageService(d.config, d.store, d.event_store).report(d.clock())
+    report = _service().report(deps().clock())
     host = request.args.get("host")
     if host:
         report = Report(report.now, tuple(h for h in report.hosts if h.host == host), report.problems)
