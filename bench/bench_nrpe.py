@@ -2,6 +2,11 @@
 `stackwatch nrpe-config` generated (`stackwatch-check disk -p / -w 20% -c 10%`), against the same path
 ending in Debian's check_disk (the baseline), measured in the same run, interleaved. Target: <= 25 ms median.
 
+Both NRPE modes are measured: TLS (Debian's default) and plain (-n). With TLS, Debian's nrpe 4.1 writes its
+answer and then the TLS close_notify as two small segments without TCP_NODELAY, so Nagle holds the second
+until check_nrpe's delayed ACK (~40 ms on Linux; seen with strace: check_nrpe's read of the close_notify
+blocks ~41 ms). That stall is NRPE's, the same for every command, check_disk included.
+
 NRPE refuses to run as root: run as root, this starts it as the `nagios` user, and when that user cannot
 execute this venv's interpreter (e.g. a pyenv Python under /root) stackwatch-check is started by a
 launcher doing what the console script does (same package, same site-packages) under Debian's python3.
