@@ -18,12 +18,20 @@ from stackwatch.stacktach.ingest import notifications_of
 
 
 def _store(config):
+    """The embedded store, its `notifications` the archive config.yaml names (SQLite's or Elasticsearch)."""
+    from stackwatch.notifications_runtime import open_notification_store
     from stackwatch.store.sqlite import StoreError, open_store
 
     try:
-        return open_store(config.database_path, config.metrics)
+        store = open_store(config.database_path, config.metrics)
     except StoreError as exc:
         fail(str(exc))
+    try:
+        store.notifications = open_notification_store(config, store)
+    except Exception as exc:                  # StoreUnavailable, a bad URL...
+        store.close()
+        fail(f"notification archive: {exc}")
+    return store
 
 
 def _when(text: str | None, now: float) -> float | None:

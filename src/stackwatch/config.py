@@ -159,6 +159,8 @@ class NotificationsConfig:
     deployments: tuple[Deployment, ...] = ()
     retention: float = 90 * 86400
     stuck_after: float = 3600.0
+    backend: str = "sqlite"                                 # where the archive lives: sqlite | elasticsearch
+    elasticsearch: ElasticsearchConfig | None = None        # its own, else the logs' cluster (stacktach.settings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +234,8 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     alerting = build_alerting(r, r.mapping(top.get("alerting"), "alerting", ALERTING_KEYS))
     logs = _build_logs(r, r.mapping(top.get("logs"), "logs", _LOGS_KEYS))
     notifications = _build_notifications(r, r.mapping(top.get("notifications"), "notifications",
-                                                      ("deployments", "retention", "stuck_after")))
+                                                      ("deployments", "retention", "stuck_after", "backend",
+                                                       "elasticsearch")), logs)
     from stackwatch.openstack.config import build_openstack
     openstack = build_openstack(r, top.get("openstack"))
     from stackwatch.nagios.settings import build_nagios
@@ -487,8 +490,10 @@ def _build_logs(r: Reader, m: dict) -> LogsConfig:
     )
 
 
-def _build_notifications(r: Reader, m: dict) -> NotificationsConfig:
+def _build_notifications(r: Reader, m: dict, logs: LogsConfig) -> NotificationsConfig:
     from urllib.parse import quote, urlsplit, urlunsplit
+
+    from stackwatch.stacktach.settings import build_archive_backend
 
     deployments, seen = [], set()
     for i, d in enumerate(r.list(m.get("deployments"), "notifications.deployments")):
@@ -534,4 +539,5 @@ def _build_notifications(r: Reader, m: dict) -> NotificationsConfig:
             ttl, int(r.number(dm, "consumers", path, 1, 1)), mgmt,
             (user or "", password or "") if mgmt else None))
     return NotificationsConfig(tuple(deployments), r.duration(m, "retention", "notifications", "90d"),
-                               r.duration(m, "stuck_after", "notifications", "1h"))
+                               r.duration(m, "stuck_after", "notifications", "1h"),
+                               *build_archive_backend(r, m, logs))

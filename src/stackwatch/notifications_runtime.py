@@ -14,6 +14,22 @@ from stackwatch.stacktach.ingest import NotificationIngest
 log = logging.getLogger(__name__)
 
 
+def open_notification_store(config: Config, sqlite_store):
+    """The notification archive `notifications.backend` names: the embedded store's (`sqlite_store.notifications`)
+    or Elasticsearch (raises StoreUnavailable when it cannot be reached)."""
+    if config.notifications.backend != "elasticsearch" or config.notifications.elasticsearch is None:
+        return sqlite_store.notifications
+    from stackwatch.store.elasticsearch.notifications import ElasticsearchNotificationStore
+
+    es = config.notifications.elasticsearch
+    options: dict = {}
+    if es.username:
+        options["basic_auth"] = (es.username, es.password or "")
+    if es.ca_file:
+        options["ca_certs"] = es.ca_file
+    return ElasticsearchNotificationStore(list(es.hosts), es.index_prefix, **options)
+
+
 @dataclass
 class NotificationRuntime:
     config: Config

@@ -18,7 +18,7 @@ from stackwatch.exposition import build_registry
 from stackwatch.model import CheckResult, Kind, Sample, SeriesKey, State
 from stackwatch.scheduler import Scheduler
 from stackwatch.logs_runtime import LogRuntime
-from stackwatch.notifications_runtime import NotificationRuntime
+from stackwatch.notifications_runtime import NotificationRuntime, open_notification_store
 from stackwatch.store.events_backend import open_event_store
 from stackwatch.store.sqlite import Store, open_store
 
@@ -51,6 +51,7 @@ class Runtime:
             store.db.on_write = write_latency.observe
             logwatch = LogWatch(config.alerting.rules)
             logs = LogRuntime.build(config, events, store.metrics, logwatch)
+            store.notifications = open_notification_store(config, store)   # SQLite's, or Elasticsearch
             notifications = NotificationRuntime.build(config, store.notifications)
             paging = AlertingRuntime.build(config, store, logwatch, registry, clock)
             rt = cls(config, store, scheduler, paging.service, registry, events,

@@ -268,3 +268,81 @@ def test_elasticsearch_busy_is_retried_until_stored(make_es_store, es_url):
         store_all(store, [nova("create.end", "m1", T0), nova("delete.end", "m2", T0 + 1)])
         assert proxy.bulk_requests >= 3 and store.stats.retries >= 2
         assert ids(store.query()) == ["m1", "m2"]
+
+
+# -- the commands and pages on the Elasticsearch archive --------------------------------------------------------
+
+def test_config_names_the_archive_and_shares_the_logs_cluster(tmp_path):
+    from stackwatch.config import ConfigError, build_config
+    from tests.conftest import minimal_raw
+
+    def config(**extra):
+        return build_config(minimal_raw(tmp_path, **extra), tmp_path / "config.yaml", environ={})
+    assert config().notifications.backend == "sqlite"
+    shared = config(logs={"elasticsearch": {"hosts": ["http://es-1:9200"], "username": "sw"}},
+                    notifications={"backend": "elasticsearch"}).notifications.elasticsearch
+    assert (shared.hosts, shared.username, shared.index_prefix) == (("http://es-1:9200",), "sw",
+                                                                   "stackwatch-notifications")
+    own = config(notifications={"backend": "elasticsearch", "elasticsearch": {"hosts": ["http://es-2:9200"],
+                                                                             "index_prefix": "nt"}})
+    assert own.notifications.elasticsearch.index_prefix == "nt"
+    with pytest.raises(ConfigError, match="notifications.elasticsearch: required with backend: elasticsearch"):
+        config(notifications={"backend": "elasticsearch"})
+
+
+def test_events_commands_and_pages_answer_from_elasticsearch(tmp_path, es_url):
+    import yaml
+    from click.testing import CliRunner
+    from elasticsearch import Elasticsearch
+
+    from stackwatch.cli import cli
+    from stackwatch.config import load_config
+    from stackwatch.runtime import Runtime
+    from stackwatch.store.elasticsearch.notifications import ElasticsearchNotificationStore
+    from stackwatch.store.sqlite.notifications import SqliteNotificationStore
+    from stackwatch.web import create_app
+    from tests.conftest import minimal_raw
+
+    prefix = f"sw-ncli-{uuid.uuid4().hex[:10]}"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(minimal_raw(tmp_path, notifications={
+        "backend": "elasticsearch", "elasticsearch": {"hosts": [es_url], "index_prefix": prefix}})))
+    es = ElasticsearchNotificationStore(es_url, prefix, refresh="wait_for")
+    try:
+        store_all(es, [
+            nova("create.start", "n1", T0, state="building", request_id="req-cli"),
+            nova("create.end", "n2", T0 + 30, state="active", request_id="req-cli",
+                 launched_at="2025-11-24T16:00:29.000000"),
+            msg(body("compute.instance.resize.error", "n3", T0 + 60, priority="ERROR", instance_id=UUID,
+                     exception="ResizeError", message="Resize error: <b>no</b>")),
+            nova("delete.end", "n4", T0 + 90, state="deleted", deleted_at="2025-11-24T16:01:29.000000")])
+        run = lambda *a: CliRunner().invoke(cli, [*a, "--config", str(cfg)])  # noqa: E731
+        shown = run("events", "show", UUID)
+        assert shown.exit_code == 0, shown.output
+        assert "30.000s" in shown.output
+        assert run("events", "request", "req-cli").output.count(UUID) == 2
+        assert "instance.resize.error" in run("events", "errors", "--since", "30000d").output
+        audit = run("events", "audit", "--start", "2025-11-24T00:00:00", "--end", "2025-11-25T00:00:00")
+        assert audit.exit_code == 0, audit.output
+
+        config = load_config(cfg)
+        rt = Runtime.build(config, clock=lambda: T0 + 100)
+        try:
+            assert isinstance(rt.store.notifications, ElasticsearchNotificationStore)
+            app = create_app(config, rt.store, rt.registry, clock=lambda: T0 + 100, events=rt.events)
+            client = app.test_client()
+            page = client.get(f"/events/instance/{UUID}").get_data(as_text=True)
+            assert "create (boot time)" in page and "30.000 s" in page
+            index = client.get("/events").get_data(as_text=True)
+            assert "instance.resize.error" in index and "<b>no</b>" not in index
+            assert SqliteNotificationStore(rt.store.db).count() == 0        # nothing went to SQLite
+        finally:
+            rt.store.close()
+    finally:
+        es.close()
+        admin = Elasticsearch(es_url)
+        for p in (prefix, f"{prefix}_dead"):
+            for name in admin.indices.get(index=f"{p}-*", allow_no_indices=True, ignore_unavailable=True):
+                admin.indices.delete(index=name)
+            admin.options(ignore_status=404).indices.delete_index_template(name=p)
+        admin.close()

@@ -2,5 +2,6 @@
 notifications, the pure decoder of oslo.messaging envelopes, instance lifecycles, operation timings,
 errors and the `compute.instance.exists` usage audit.
 
-Notifications land in the event store (`stackwatch.store`) with kind="notification".
+Notifications land in the notification archive (`archive.py`): the embedded SQLite store, or Elasticsearch
+at scale (`notifications.backend`).
 """
