@@ -130,21 +130,9 @@ def build_alerting(r: Reader, m: dict) -> AlertingConfig:
 
 
 def _build_receivers(r: Reader, raw: Any) -> tuple:
-    items = r.list(raw, "alerting.receivers")
-    try:
-        from stackwatch.alerting.notify.config import build_receivers
-    except ImportError:  # the receivers are not built yet: keep their names so routes can be checked
-        out = []
-        for i, item in enumerate(items):
-            im = r.mapping(item, f"alerting.receivers[{i}]")
-            out.append(_NamedReceiver(str(r.str(im, "name", f"alerting.receivers[{i}]"))))
-        return tuple(out)
-    return tuple(build_receivers(r, items, "alerting.receivers"))
+    from stackwatch.alerting.notify.config import build_receivers
 
-
-@dataclass(frozen=True, slots=True)
-class _NamedReceiver:
-    name: str
+    return tuple(build_receivers(r, raw, "alerting.receivers"))
 
 
 def _matchers(r: Reader, m: dict, key: str, path: str) -> tuple:
