@@ -11,6 +11,7 @@ config the issue names (1 controller, 3 compute, 1 block-storage, 1 object-stora
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import getpass
 import grp
@@ -207,3 +208,60 @@ class NrpeServer:
     def check(self, command: str | None = None) -> subprocess.CompletedProcess:
         args = [need_program(CHECK_NRPE), "-H", "127.0.0.1", "-p", str(self.port), "-t", "30"]
         return subprocess.run(args + (["-c", command] if command else []), capture_output=True, text=True, timeout=60)
+
+
+@contextlib.contextmanager
+def running_nagios(run: Path, objects_dir: Path, **settings: str):
+    """A real nagios4 in the foreground, its external command file at run/nagios.cmd; yields that path."""
+    need_program(NAGIOS)
+    cmd = run / "nagios.cmd"
+    defaults = dict(check_external_commands="1", command_file=str(cmd), status_update_interval="1",
+                    check_result_reaper_frequency="1", enable_notifications="0", retain_state_information="0",
+                    check_host_freshness="0", log_passive_checks="1", max_service_check_spread="1",
+                    max_host_check_spread="1")
+    main = nagios_main_cfg(run, objects_dir, **{**defaults, **settings})
+    proc = subprocess.Popen([NAGIOS, str(main)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (cmd.exists() and (run / "status.dat").exists()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"nagios4 did not start: {proc.stdout.read() if proc.poll() is not None else ''}")
+            time.sleep(0.1)
+        yield cmd
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def status_blocks(path: Path) -> list[tuple[str, dict[str, str]]]:
+    """status.dat as (kind, fields) blocks."""
+    out, kind, fields = [], None, {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line.endswith("{"):
+            kind, fields = line[:-1].strip(), {}
+        elif line == "}":
+            out.append((kind, fields))
+        elif "=" in line and kind:
+            key, _, value = line.partition("=")
+            fields[key] = value
+    return out
+
+
+def wait_for_status(path: Path, kind: str, match, timeout: float = 30.0) -> dict[str, str]:
+    """The first `kind` block of status.dat that `match`es, waiting for Nagios to write it."""
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        if path.exists():
+            for k, fields in status_blocks(path):
+                if k == kind and match(fields):
+                    return fields
+                if k == kind:
+                    seen = fields
+        time.sleep(0.2)
+    raise AssertionError(f"no {kind} matching in {path} within {timeout}s; last seen: {seen}")

@@ -69,7 +69,7 @@ def test_contacts_periods_templates(cloud):
 
 
 def test_passive_services(tmp_path):
-    cfg = cloud_config(tmp_path, nagios={"server": "127.0.0.1", "passive": {"command_file": "/x/nagios.cmd"}})
+    cfg = cloud_config(tmp_path, nagios={**NAGIOS_SECTION, "passive": {"command_file": "/x/nagios.cmd"}})
     files = objects.render(cfg, passive=True)
     service_tpl, = blocks(files["templates.cfg"], "service")
     assert (service_tpl["active_checks_enabled"], service_tpl["passive_checks_enabled"],
@@ -126,3 +126,18 @@ def test_nagios4_accepts_beside_debians_stock_definitions(tmp_path):
     assert "command_name    check_nrpe\n" not in files["commands.cfg"]
     assert "24x7" not in files["timeperiods.cfg"] and "nights" in files["timeperiods.cfg"]
     verify(tmp_path, files, cfg_file=stock[1:], cfg_dir=[stock[0], str(tmp_path / "objects")])
+
+
+def test_contacts_required(tmp_path):
+    cfg = cloud_config(tmp_path, nagios={"server": "127.0.0.1"})
+    with pytest.raises(PlanError, match="Nagios refuses a configuration without contacts"):
+        objects.render(cfg)
+
+
+def test_contacts_without_groups_are_the_default_contacts(tmp_path):
+    cfg = cloud_config(tmp_path, nagios={"server": "127.0.0.1", "contacts": [{"name": "ops", "email": "o@example.org"},
+                                                                             {"name": "dba", "email": "d@example.org"}]})
+    files = objects.render(cfg)
+    host_tpl, = blocks(files["templates.cfg"], "host")
+    assert host_tpl["contacts"] == "ops,dba" and "contact_groups" not in host_tpl
+    verify(tmp_path, files)

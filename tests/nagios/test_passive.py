@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import threading
 import time
 
@@ -15,7 +14,7 @@ from stackwatch.model import CheckResult, Perfdata, State
 from stackwatch.nagios import objects
 from stackwatch.nagios.passive import PIPE_BUF, CommandFile, host_result_line, service_result_line
 
-from .daemons import NAGIOS, NAGIOS_SECTION, cloud_config, nagios_main_cfg, need_program
+from .daemons import NAGIOS_SECTION, cloud_config, running_nagios, wait_for_status
 
 RESULT = CheckResult("compute-1", "disk-root", State.CRITICAL, "free space: / 3 MB (3%)", 1700000000.7,
                      (Perfdata("/", 97, "MB", "80", "90", 0, 100),))
@@ -146,62 +145,15 @@ def test_runtime_without_passive_section(tmp_path, make_config):
         rt.stop()
 
 
-def status_blocks(path) -> list[tuple[str, dict[str, str]]]:
-    """status.dat as (kind, fields) blocks."""
-    out, kind, fields = [], None, {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line.endswith("{"):
-            kind, fields = line[:-1].strip(), {}
-        elif line == "}":
-            out.append((kind, fields))
-        elif "=" in line and kind:
-            key, _, value = line.partition("=")
-            fields[key] = value
-    return out
-
-
-def wait_for_status(path, kind, match, timeout=30.0) -> dict[str, str]:
-    deadline = time.monotonic() + timeout
-    seen = None
-    while time.monotonic() < deadline:
-        if path.exists():
-            for k, fields in status_blocks(path):
-                if k == kind and match(fields):
-                    return fields
-                if k == kind:
-                    seen = fields
-        time.sleep(0.2)
-    raise AssertionError(f"no {kind} matching in {path} within {timeout}s; last seen: {seen}")
-
-
 @pytest.fixture
 def nagios(tmp_path):
     """A real nagios4 in the foreground with the generated passive objects of the 6-host cloud."""
-    need_program(NAGIOS)
     run = tmp_path / "nagios"
-    cmd = run / "nagios.cmd"
-    cfg = cloud_config(tmp_path, nagios={**NAGIOS_SECTION, "passive": {"command_file": str(cmd)}})
+    cfg = cloud_config(tmp_path, nagios={**NAGIOS_SECTION, "passive": {"command_file": str(run / "nagios.cmd")}})
     objects.write(objects.render(cfg, passive=True), tmp_path / "objects")
-    main = nagios_main_cfg(run, tmp_path / "objects", check_external_commands="1", command_file=str(cmd),
-                           status_update_interval="1", check_result_reaper_frequency="1", execute_host_checks="0",
-                           execute_service_checks="0", enable_notifications="0", retain_state_information="0",
-                           check_service_freshness="0", check_host_freshness="0", log_passive_checks="1")
-    proc = subprocess.Popen([NAGIOS, str(main)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not (cmd.exists() and (run / "status.dat").exists()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"nagios4 did not start: {proc.stdout.read() if proc.poll() is not None else ''}")
-            time.sleep(0.1)
+    with running_nagios(run, tmp_path / "objects", execute_host_checks="0", execute_service_checks="0",
+                        check_service_freshness="0"):
         yield cfg, run
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_real_nagios_shows_submitted_results(nagios):

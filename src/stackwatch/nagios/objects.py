@@ -40,6 +40,9 @@ def _minutes(seconds: float) -> str:
 def render(config, passive: bool = False) -> dict[str, str]:
     """File name -> text of every object file (config.nagios must be set)."""
     nagios = config.nagios
+    if not nagios.contacts and nagios.define_common:
+        raise PlanError("nagios.contacts: Nagios refuses a configuration without contacts; add at least one "
+                        "(e.g. - {name: ops, email: ops@example.org})")
     hosts = tuple(HostPlan(h, host_services(config, h)) for h in config.inventory.hosts)
     roles: dict[str, list[str]] = {}
     for h in config.inventory.hosts:
@@ -57,7 +60,7 @@ def render(config, passive: bool = False) -> dict[str, str]:
         max_check_attempts=nagios.max_check_attempts, check_period=nagios.check_period,
         notification_period=nagios.notification_period,
         notification_interval=_minutes(nagios.notification_interval),
-        hosts=hosts, hostgroups=sorted(roles.items()), nrpe_service=NRPE_SERVICE, minutes=_minutes,
+        contact_names=[c.name for c in nagios.contacts], hosts=hosts, hostgroups=sorted(roles.items()), nrpe_service=NRPE_SERVICE, minutes=_minutes,
         freshness_factor=nagios.passive.freshness_factor if nagios.passive else 3.0,
     )
     out = {}
