@@ -36,6 +36,7 @@ class NotificationRuntime:
     ingest: NotificationIngest
     consumers: list = field(default_factory=list)
     _readings: dict = field(default_factory=dict)   # deployment -> (time, [QueueReading])
+    _inventory_keys: set = field(default_factory=set)   # volume/image series written last time
 
     @classmethod
     def build(cls, config: Config, notification_store) -> "NotificationRuntime":
@@ -64,8 +65,8 @@ class NotificationRuntime:
         self.ingest.close()
 
     def write_trends(self, now: float, store, interval: float = 60.0) -> int:
-        """Totals, operation timings of the last interval, stuck operations and the inventory into the
-        trend store (a scheduled job)."""
+        """Totals, operation timings of the last interval, stuck operations and the inventory (instances per
+        compute node and flavor, volumes, images) into the trend store (a scheduled job)."""
         from stackwatch.stacktach.ingest import notifications_of
         from stackwatch.stacktach.lifecycle import timings
         from stackwatch.stacktach.trends import inventory_samples, operation_samples, total_samples
@@ -75,7 +76,18 @@ class NotificationRuntime:
         samples = total_samples(self.ingest.totals, self.ingest.errors, now)
         samples += operation_samples(timings(notes, now, stuck_after), now - interval, now)
         samples += inventory_samples(*store.notifications.alive_instances(), now)
+        samples += self.inventory_samples(store.notifications, now)
         return store.metrics.write(samples)
+
+    def inventory_samples(self, archive, now: float) -> list:
+        """Volumes and images in existence, from cinder and glance notifications (stacktach.inventory); a
+        series written last time and gone now is written as 0."""
+        from stackwatch.stacktach import inventory
+
+        samples = inventory.volume_samples(inventory.volumes(archive.resource_events("cinder")).values(), now)
+        samples += inventory.image_samples(inventory.images(archive.resource_events("glance")).values(), now)
+        samples, self._inventory_keys = inventory.with_vanished(samples, self._inventory_keys, now)
+        return samples
 
     def check_queues(self, now: float, metric_store) -> int:
         """Queue hygiene (a scheduled job): notification queues with messages, no consumer and growing
