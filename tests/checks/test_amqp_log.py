@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stackwatch.checks.amqp_log import AmqpFacts, AmqpLogCheck, AmqpLogOptions, FileScan, Started, judge, scan
-from stackwatch.checks.logtail import rotated, tail_lines
+from stackwatch.checks.logtail import rotated, tail_lines, tail_text
 from stackwatch.rsyslog.timestamps import Clock
 from stackwatch.states import State
 from tests.conftest import CORPUS
@@ -39,7 +39,7 @@ def other(ago, pid=4242):
 
 
 def facts(*files, process=None):
-    return AmqpFacts(NOW, [scan(name, lines, Clock()) for name, lines in files], [], process)
+    return AmqpFacts(NOW, [scan(name, "\n".join(lines) + "\n", Clock()) for name, lines in files], [], process)
 
 
 def test_recent_unreachable_lines_are_critical():
@@ -69,6 +69,16 @@ def test_connected_after_the_start():
     never = judge(facts(("c.log", [other(900, 1), connected(800, pid=1), other(590), other(5)]), process=started), opts)
     assert never.state is State.CRITICAL
     assert "nova-compute (pid 4242, started 10m ago) has logged no 'Connected to AMQP server' line" in never.summary
+
+
+def test_scan_finds_the_lines_and_the_oldest_time():
+    text = "Traceback (most recent call last):\n  File x\n" + "\n".join(
+        [other(900), unreachable(500), other(400), connected(300), "AMQP server mentioned without a prefix"])
+    result = scan("a.log", text, Clock())
+    assert result.oldest == pytest.approx(NOW - 900 + 0.123)
+    assert [h.timestamp for h in result.unreachable] == [pytest.approx(NOW - 500 + 0.123)]
+    assert result.connected == (pytest.approx(NOW - 300 + 0.123),)
+    assert scan("e.log", "", Clock()) == ("e.log", (), (), None)
 
 
 def test_connected_grace_missing_process_and_unseen_start():
@@ -151,8 +161,8 @@ def test_real_rdo_logs_unreachable_then_connected():
             pytest.fail(f"CI must provide the shared corpus ({CORPUS_LOGS})")
         pytest.skip(f"{CORPUS_LOGS} absent")
     path = next(iter(sorted(CORPUS_LOGS.glob("hp-ms-01-c29-2015-10/nova/nova-scheduler.log"))))
-    lines, _ = tail_lines(str(path), 8 << 20)
-    result = scan(str(path), lines, Clock())
+    text, _ = tail_text(str(path), 8 << 20)
+    result = scan(str(path), text, Clock())
     assert result.unreachable and result.connected
     first = min(h.timestamp for h in result.unreachable)
     outcome = judge(AmqpFacts(first + 60, [result], [], None), AmqpLogOptions(window="15m"))

@@ -77,24 +77,34 @@ class AmqpLogOptions(Options):
                            help="zone of log times written without one (UTC, local, Europe/Paris...)")
 
 
-def scan(path: str, lines: list[str], clock) -> FileScan:
-    """The unreachable and connected lines of one file's lines, with their times (pure)."""
+def scan(path: str, text: str, clock) -> FileScan:
+    """The unreachable and connected lines in `text` (one file's lines), with their times (pure). Only the
+    lines holding "AMQP server" are parsed, found by searching the text, so a large tail costs little."""
     from stackwatch.rsyslog.oslo import parse_line
 
-    unreachable, connected, oldest = [], [], None
-    for line in lines:
-        if oldest is None:
-            first = parse_line(line, clock)
-            oldest = first.timestamp if first is not None else None
-        if "AMQP server" not in line:
-            continue
-        parsed = parse_line(line, clock)
-        if parsed is None or parsed.timestamp is None:
-            continue
-        if all(word in parsed.text for word in UNREACHABLE):
-            unreachable.append(Hit(parsed.timestamp, path, parsed.text))
-        elif any(word in parsed.text for word in CONNECTED):
-            connected.append(parsed.timestamp)
+    oldest, start = None, 0
+    for _ in range(100):  # the first line with a time (a tail may start inside a traceback)
+        end = text.find("\n", start)
+        parsed = parse_line(text[start:] if end < 0 else text[start:end], clock)
+        if parsed is not None and parsed.timestamp is not None:
+            oldest = parsed.timestamp
+            break
+        if end < 0:
+            break
+        start = end + 1
+    unreachable, connected = [], []
+    pos = text.find("AMQP server")
+    while pos >= 0:
+        begin = text.rfind("\n", 0, pos) + 1
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        parsed = parse_line(text[begin:end], clock)
+        if parsed is not None and parsed.timestamp is not None:
+            if all(word in parsed.text for word in UNREACHABLE):
+                unreachable.append(Hit(parsed.timestamp, path, parsed.text))
+            elif any(word in parsed.text for word in CONNECTED):
+                connected.append(parsed.timestamp)
+        pos = text.find("AMQP server", end)
     return FileScan(path, tuple(unreachable), tuple(connected), oldest)
 
 
@@ -198,7 +208,7 @@ class AmqpLogCheck(ProbingCheck):
         import os
         import time
 
-        from stackwatch.checks.logtail import rotated, tail_lines
+        from stackwatch.checks.logtail import rotated, tail_text
         from stackwatch.rsyslog.timestamps import Clock
 
         opts = self.options
@@ -211,12 +221,12 @@ class AmqpLogCheck(ProbingCheck):
         files, unreadable = [], []
         for path in paths:
             try:
-                lines, whole = tail_lines(path, max_bytes)
-                result = scan(path, lines, clock)
+                text, whole = tail_text(path, max_bytes)
+                result = scan(path, text, clock)
                 if whole and (result.oldest is None or result.oldest > now - window):
                     older = rotated(path)  # the window reaches past this file's start
                     if older is not None:
-                        before = scan(older, tail_lines(older, max_bytes)[0], clock)
+                        before = scan(older, tail_text(older, max_bytes)[0], clock)
                         result = FileScan(path, before.unreachable + result.unreachable,
                                           before.connected + result.connected,
                                           before.oldest if before.oldest is not None else result.oldest)

@@ -14,6 +14,12 @@ import os
 def tail_lines(path: str, max_bytes: int) -> tuple[list[str], bool]:
     """(lines, whole): the complete lines in the last `max_bytes` of `path` (decoded as UTF-8, bad bytes
     replaced) and whether they start at the beginning of the file. OSError when it cannot be read."""
+    text, whole = tail_text(path, max_bytes)
+    return text.splitlines(), whole
+
+
+def tail_text(path: str, max_bytes: int) -> tuple[str, bool]:
+    """As `tail_lines`, the lines left joined (a caller searching for a few words need not split them all)."""
     with open(path, "rb") as fh:
         size = fh.seek(0, os.SEEK_END)
         start = max(0, size - max_bytes)
@@ -22,7 +28,7 @@ def tail_lines(path: str, max_bytes: int) -> tuple[list[str], bool]:
     if start > 0:
         cut = data.find(b"\n")
         data = b"" if cut < 0 else data[cut + 1:]  # the first line is cut in the middle: drop it
-    return data.decode("utf-8", "replace").splitlines(), start == 0
+    return data.decode("utf-8", "replace"), start == 0
 
 
 def rotated(path: str) -> str | None:

@@ -18,8 +18,11 @@ from stackwatch.checks import CHECKS
 from stackwatch.checks.core import CheckOutcome, Context, Metric, Range, Result, ScalarContext, Summary, evaluate
 from stackwatch.checks.options import Options, option
 from stackwatch.checks.probe import ProbingCheck
-from stackwatch.checks.rabbitmq_api import Broker, QueueRow
 from stackwatch.states import Perfdata, State
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the adapter (and urllib with it) is imported only when the check runs
+    from stackwatch.checks.rabbitmq_api import Broker, QueueRow
 
 
 def _positive(value) -> None:
