@@ -70,3 +70,33 @@ def test_shipped_commented_examples_are_valid(tmp_path):
     assert by_type["os-endpoints"].hosts == ("openstack",) and by_type["rabbitmq"].hosts == ("rabbit-1",)
     assert by_type["backup"].options.pattern == "*.sql.gz" and by_type["amqp-log"].options.window == "15m"
     assert by_type["console-log"].options.critical == "4GB"
+
+
+def test_serve_runs_a_cloud_check_under_its_host(make_config, tmp_path):
+    """In the running platform: checks listed under checks.cloud run once, their results stored under host
+    "openstack" or the entry's own host (a console-log check on a missing directory: UNKNOWN with the reason)."""
+    import time
+
+    from stackwatch.runtime import Runtime
+    from stackwatch.states import State
+
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "db.sql").write_text("dump")
+    cfg = make_config(collectors=[], checks={"cloud": [
+        {"type": "backup", "interval": "1s", "options": {"directory": str(tmp_path / "dumps")}},
+        {"type": "console-log", "interval": "1s", "host": "compute-1",
+         "options": {"directory": str(tmp_path / "nope")}}]})
+    rt = Runtime.build(cfg)
+    rt.start()
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and not (rt.store.checks.current("openstack") and
+                                              rt.store.checks.current("compute-1")):
+            time.sleep(0.2)
+        (backup,) = rt.store.checks.current("openstack")
+        assert backup.check == "backup" and backup.state is State.OK and "db.sql" in backup.summary
+        (console,) = rt.store.checks.current("compute-1")
+        assert console.state is State.UNKNOWN and console.summary.startswith("cannot list ")
+        assert not [c for c in rt.store.checks.current("h1") if c.check in ("backup", "console-log")]
+    finally:
+        rt.stop()
