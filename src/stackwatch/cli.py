@@ -47,6 +47,28 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def existing_store(config, notifications: bool = False):
+    """The embedded store `serve` has written (exit 1 with why when there is none or it cannot be opened); with
+    notifications=True its `notifications` is the archive config.yaml names (SQLite's or Elasticsearch)."""
+    from stackwatch.store.sqlite import StoreError, open_store
+
+    if not config.database_path.exists():
+        fail(f"no database at {config.database_path}: has `stackwatch serve` run with this data directory?")
+    try:
+        store = open_store(config.database_path, config.metrics)
+    except StoreError as exc:
+        fail(str(exc))
+    if notifications:
+        from stackwatch.notifications_runtime import open_notification_store
+
+        try:
+            store.notifications = open_notification_store(config, store)
+        except Exception as exc:                  # StoreUnavailable, a bad URL...
+            store.close()
+            fail(f"notification archive: {exc}")
+    return store
+
+
 @click.group()
 @click.version_option(__version__, prog_name="stackwatch")
 def cli() -> None:
@@ -100,14 +122,8 @@ def status(config, host: str | None) -> None:
     import time
 
     from stackwatch.model import worst
-    from stackwatch.store.sqlite import StoreError, open_store
 
-    if not config.database_path.exists():
-        fail(f"no database at {config.database_path}: has `stackwatch serve` run with this data directory?")
-    try:
-        store = open_store(config.database_path, config.metrics)
-    except StoreError as exc:
-        fail(str(exc))
+    store = existing_store(config)
     now = time.time()
     rows = sorted(store.checks.current(host), key=lambda c: (-c.state.severity, c.host, c.check))
     for c in rows:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from stackwatch.cli import cli, config_options, fail
+from stackwatch.cli import cli, config_options, existing_store, fail
 
 
 @cli.command("report")
@@ -28,19 +28,13 @@ def report(config, kind: str, period: str | None, start: str | None, end: str | 
     """Write a usage and trend report for a week, month or quarter (HTML for people, CSV/JSON for tools)."""
     from stackwatch.reports.archive import generate
     from stackwatch.reports.period import PeriodError, resolve
-    from stackwatch.store.sqlite import StoreError, open_store
 
     now = time.time()
     try:
         p = resolve(kind, now, period, start, end)
     except PeriodError as exc:
         fail(str(exc))
-    if not config.database_path.exists():
-        fail(f"no database at {config.database_path}: has `stackwatch serve` run with this data directory?")
-    try:
-        store = open_store(config.database_path, config.metrics)
-    except StoreError as exc:
-        fail(str(exc))
+    store = existing_store(config, notifications=True)
     show = sys.stderr.isatty() if progress is None else progress
     try:
         if show:

@@ -12,6 +12,7 @@ import os
 import statistics
 import shutil
 import subprocess
+import zlib
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,6 +57,8 @@ def raw_instance_hours(store) -> dict[str, float]:
     lifecycle code): launched_at of create.end, deleted_at of delete.end."""
     launched, deleted, tenant = {}, {}, {}
     for (raw,) in store.db.read().execute("SELECT raw FROM notifications"):
+        if isinstance(raw, bytes):                  # the archive keeps bodies zlib-compressed
+            raw = zlib.decompress(raw).decode("utf-8")
         msg = json.loads(json.loads(raw)["oslo.message"])
         p = msg["payload"]
         if msg["event_type"] == "compute.instance.create.end":
