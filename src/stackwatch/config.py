@@ -181,6 +181,7 @@ class Config:
     nagios: "NagiosConfig | None" = None  # stackwatch.nagios.settings; None: no nagios: section
     coverage: CoverageConfig = CoverageConfig()  # stackwatch.coverage.config
     reports: "ReportsConfig | None" = None  # stackwatch.reports.settings; None: defaults
+    cloud_checks: tuple[CheckSpec, ...] = ()  # checks.cloud (stackwatch.checks.cloud_scope): run once each
 
     @property
     def database_path(self) -> Path:
@@ -230,6 +231,8 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     cfg_hosts = inventory.local_hosts(hostname)
     checks = _build_checks(r, r.mapping(top.get("checks"), "checks", ("defaults", "host", "processes", "cloud")),
                            inventory, cfg_hosts)
+    from stackwatch.checks.cloud_scope import build_cloud_checks
+    cloud_checks = build_cloud_checks(r, top.get("checks"))
     collectors = _build_collectors(r, r.list(top.get("collectors"), "collectors"))
     alerting = build_alerting(r, r.mapping(top.get("alerting"), "alerting", ALERTING_KEYS))
     logs = _build_logs(r, r.mapping(top.get("logs"), "logs", _LOGS_KEYS))
@@ -248,7 +251,8 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     return Config(path=path, data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
                   hostname=hostname, web=web, storage=storage, metrics=metrics, inventory=inventory,
                   checks=checks, collectors=collectors, alerting=alerting, logs=logs, notifications=notifications,
-                  openstack=openstack, nagios=nagios, coverage=coverage, reports=reports)
+                  openstack=openstack, nagios=nagios, coverage=coverage, reports=reports,
+                  cloud_checks=cloud_checks)
 
 
 def _build_web(r: Reader, m: dict) -> WebConfig:
@@ -390,8 +394,6 @@ def _build_checks(r: Reader, m: dict, inventory: Inventory, local: tuple[Host, .
                 for p in problems:
                     r.problems.append(f"checks.processes.{p}")
                 specs.append(CheckSpec(f"proc-{proc}", "procs", options, proc_interval, jitter, (host.name,)))
-    from stackwatch.checks.cloud_scope import build_cloud_checks  # checks.cloud: the cloud's own checks
-    specs += build_cloud_checks(r, m.get("cloud"), interval, jitter)
     names = [s.name for s in specs]
     for name in sorted({n for n in names if names.count(n) > 1}):
         r.problem("checks.host", f"duplicate check name {name!r}", "give each a distinct name:")

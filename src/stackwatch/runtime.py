@@ -78,7 +78,7 @@ class Runtime:
                 collector = COLLECTORS.get(spec.type)(host.name)
                 self.scheduler.add(f"collector:{spec.name}:{host.name}", self._collect_job(collector),
                                    spec.interval, spec.jitter)
-        for spec in self.config.checks:
+        for spec in self.config.checks + self.config.cloud_checks:  # cloud_checks: checks.cloud, once each
             plugin = get_check(spec.type)
             for host in spec.hosts:
                 self.scheduler.add(f"check:{host}:{spec.name}", self._check_job(host, spec, plugin(spec.options)),

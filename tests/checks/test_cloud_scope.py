@@ -19,7 +19,8 @@ def test_cloud_checks_run_once_under_their_host(tmp_path):
         {"type": "os-compute-services", "interval": "30s", "options": {"critical": "0", "binary": "nova-compute"}},
         {"type": "rabbitmq", "name": "broker", "host": "rabbit-1", "options": {"url": "http://10.0.0.5:15672"}}]})
     config = build_config(raw, tmp_path / "config.yaml", environ={})
-    cloud = {s.name: s for s in config.checks if s.type in ("os-compute-services", "rabbitmq")}
+    cloud = {s.name: s for s in config.cloud_checks}
+    assert not [s for s in config.checks if s.type in ("os-compute-services", "rabbitmq")]  # not per host
     assert cloud["os-compute-services"].hosts == ("openstack",) and cloud["os-compute-services"].interval == 30
     assert cloud["os-compute-services"].options.binary == "nova-compute"
     assert cloud["broker"].hosts == ("rabbit-1",) and cloud["broker"].options.url == "http://10.0.0.5:15672"
@@ -28,7 +29,7 @@ def test_cloud_checks_run_once_under_their_host(tmp_path):
 def test_cloud_check_problems_name_their_path(tmp_path):
     raw = minimal_raw(tmp_path, checks={"cloud": [
         {"type": "os-endpoints", "options": {"interface": "private", "warning": "x"}},
-        {"type": "os-nosuch"}, {"type": "backup", "hosts": ["a"]}]})
+        {"type": "os-nosuch"}, {"type": "backup", "hosts": ["a"]}, {"type": "backup"}]})
     with pytest.raises(ConfigError) as info:
         build_config(raw, tmp_path / "config.yaml", environ={})
     text = str(info.value)
@@ -36,10 +37,12 @@ def test_cloud_check_problems_name_their_path(tmp_path):
     assert "checks.cloud[0].options.warning: not a Nagios range: 'x'" in text
     assert "checks.cloud[1].type: unknown check 'os-nosuch'" in text
     assert "checks.cloud[2].hosts: unknown key (did you mean 'host'?)" in text
+    assert "checks.cloud[3].name: duplicate check name 'backup' on host 'openstack'" in text
 
 
 def test_shipped_config_runs_no_cloud_check_on_a_bare_machine():
     config = load_config(ROOT / "config.yaml", environ={})
+    assert config.cloud_checks == ()
     assert not [s for s in config.checks if s.type.startswith("os-") or s.type in
                 ("rabbitmq", "amqp-log", "console-log", "backup")]
 
@@ -63,7 +66,7 @@ def test_shipped_commented_examples_are_valid(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(_uncommented_checks_section((ROOT / "config.yaml").read_text()))
     config = load_config(path, environ={})
-    by_type = {s.type: s for s in config.checks}
+    by_type = {s.type: s for s in config.checks + config.cloud_checks}
     for name in ("os-compute-services", "os-volume-services", "os-network-agents", "os-endpoints", "os-capacity",
                  "os-instances", "rabbitmq"):
         assert name in by_type, name

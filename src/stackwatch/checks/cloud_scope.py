@@ -11,6 +11,7 @@ checks:
 Each entry has the keys of a `checks.host` entry (type, name, interval, jitter, options) and `host`, the name
 the results are shown under (default "openstack", as the OpenStack probes). Options are validated by the
 check's own Options class, so an unknown option or a bad threshold is a config error naming its path.
+They become `Config.cloud_checks`, which `serve` schedules once each.
 """
 
 from __future__ import annotations
@@ -18,14 +19,23 @@ from __future__ import annotations
 DEFAULT_HOST = "openstack"
 
 
-def build_cloud_checks(r, raw, interval: float, jitter: float) -> list:
-    """The CheckSpecs of `checks.cloud` (problems go to the Reader `r`)."""
+def build_cloud_checks(r, raw_checks) -> tuple:
+    """The CheckSpecs of `checks.cloud` in the raw `checks:` section (problems go to the Reader `r`).
+    They are kept apart from `Config.checks` (the checks of this machine's hosts, which the NRPE and coverage
+    plans read per inventory host); `checks.defaults` gives their interval and jitter."""
     from stackwatch.checks import get_check
     from stackwatch.checks.options import options_from_mapping
     from stackwatch.config import CheckSpec
+    from stackwatch.config_reader import Reader
 
-    specs = []
-    for i, c in enumerate(r.list(raw, "checks.cloud")):
+    if not isinstance(raw_checks, dict) or raw_checks.get("cloud") is None:
+        return ()
+    quiet = Reader(r.environ, r.base_dir)  # checks.defaults' problems are reported by the checks builder
+    defaults = quiet.mapping(raw_checks.get("defaults"), "checks.defaults")
+    interval = quiet.duration(defaults, "interval", "checks.defaults", "60s")
+    jitter = quiet.duration(defaults, "jitter", "checks.defaults", "5s")
+    specs, seen = [], set()
+    for i, c in enumerate(r.list(raw_checks.get("cloud"), "checks.cloud")):
         path = f"checks.cloud[{i}]"
         cm = r.mapping(c, path, ("type", "name", "host", "interval", "jitter", "options"))
         ctype = r.str(cm, "type", path)
@@ -39,7 +49,10 @@ def build_cloud_checks(r, raw, interval: float, jitter: float) -> list:
         options, problems = options_from_mapping(plugin.Options, r.mapping(cm.get("options"), f"{path}.options"))
         for p in problems:
             r.problems.append(f"{path}.options.{p}")
-        specs.append(CheckSpec(r.str(cm, "name", path, ctype), ctype, options,
-                               r.duration(cm, "interval", path, interval), r.duration(cm, "jitter", path, jitter),
-                               (r.str(cm, "host", path, DEFAULT_HOST),)))
-    return specs
+        name, host = r.str(cm, "name", path, ctype), r.str(cm, "host", path, DEFAULT_HOST)
+        if (host, name) in seen:
+            r.problem(f"{path}.name", f"duplicate check name {name!r} on host {host!r}", "give each a distinct name")
+        seen.add((host, name))
+        specs.append(CheckSpec(name, ctype, options, r.duration(cm, "interval", path, interval),
+                               r.duration(cm, "jitter", path, jitter), (host,)))
+    return tuple(specs)
