@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -105,3 +106,14 @@ def test_real_processes_and_not_itself(tmp_path):
         for child in children:
             child.kill()
             child.wait()
+
+
+def test_standalone_does_not_count_the_shell_that_runs_it():
+    """NRPE runs commands through `sh -c "..."`: that shell's command line holds the pattern too. Like
+    check_procs, the standalone check leaves out its parent, so a dead daemon is CRITICAL, not a wrong OK."""
+    pattern = f"swt-dead-daemon-{uuid.uuid4().hex[:8]}"
+    script = (f"from stackwatch.checks.procs import ProcsCheck, ProcsOptions; "
+              f"c = ProcsCheck(ProcsOptions(process='{pattern}')); c.standalone = True; print(c.probe()[0].value)")
+    wrapped = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}; true"   # `; true`: sh stays the parent
+    out = subprocess.run(["sh", "-c", wrapped], capture_output=True, text=True, check=True).stdout
+    assert out == "0\n"

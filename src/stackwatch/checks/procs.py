@@ -96,8 +96,10 @@ class ProcsCheck(CheckPlugin):
 
     def probe(self) -> list[Metric]:
         opts = self.options
-        if self.standalone:  # one scan, now, without this process
-            found = linux.processes(self.proc, exclude=frozenset({os.getpid()}), with_exe=opts.command is not None)
+        if self.standalone:  # one scan, now, without this process and its parent (check_procs excludes both:
+            # a shell wrapper, e.g. NRPE's `sh -c`, holds the pattern in its command line too)
+            found = linux.processes(self.proc, exclude=frozenset({os.getpid(), os.getppid()}),
+                                    with_exe=opts.command is not None)
         else:  # in-process: the scan is shared by the procs checks run within SHARED_SCAN_AGE of it
             found = linux.processes(self.proc, with_exe=opts.command is not None, max_age=SHARED_SCAN_AGE)
         count = sum(1 for p in found if matches(p, opts.process, opts.command))
