@@ -35,7 +35,7 @@ import yaml
 
 from tests.conftest import console_script
 from tests.e2e.test_serve import free_port, shipped_config_with_free_ports, start
-from tests.lab import OpenStackLab, openstack_lab  # noqa: F401 (fixture)
+from tests.lab import OpenStackLab, healthy_lab, openstack_lab  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 PASSWORD_ENV = "STACKWATCH_LAB_AMQP_PASSWORD"
@@ -197,8 +197,8 @@ def lab_server(openstack_lab):  # noqa: F811
         server.cleanup()
 
 
-def test_boot_and_delete_a_server_in_the_lab(openstack_lab, lab_serve, lab_server, record_property):  # noqa: F811
-    lab, sw, vm = openstack_lab, lab_serve, lab_server
+def test_boot_and_delete_a_server_in_the_lab(healthy_lab, lab_serve, lab_server, record_property):  # noqa: F811
+    lab, sw, vm = healthy_lab, lab_serve, lab_server
 
     # --- boot and delete a real server (nova's fake driver), with the real CLI
     before = time.time() - 1
@@ -297,12 +297,12 @@ def test_boot_and_delete_a_server_in_the_lab(openstack_lab, lab_serve, lab_serve
         "notification_format": sw.notification_format, "event_types": event_types}))
 
 
-def test_rebuild_makes_nova_send_exists_and_the_audit_verifies_it(openstack_lab, lab_serve, lab_server,  # noqa: F811
+def test_rebuild_makes_nova_send_exists_and_the_audit_verifies_it(healthy_lab, lab_serve, lab_server,  # noqa: F811
                                                                    record_property):
     """A rebuild makes nova report the instance's usage so far (`notify_usage_exists(current_period=True)`):
     a real `compute.instance.exists` / `instance.exists` without waiting for the hourly audit. The audit
     checks it against the lifecycle stackwatch built: verified."""
-    lab, sw, vm = openstack_lab, lab_serve, lab_server
+    lab, sw, vm = healthy_lab, lab_serve, lab_server
     before = time.time() - 1
     vm.boot()
     lab.openstack("server", "rebuild", "--image", "cirros-lab", "--wait", vm.id, timeout=300)
@@ -323,3 +323,73 @@ def test_rebuild_makes_nova_send_exists_and_the_audit_verifies_it(openstack_lab,
     record_property("audit_status", mine[0]["status"])
     print("lab rebuild result:", json.dumps({"server": vm.id, "audit": mine[0]["status"],
                                              "exists": sorted(r[0] for r in exists)}))
+
+
+def resource_events(db_path: Path, service: str):
+    """The archive's volume/image notifications, as the inventory job reads them (read-only, beside serve)."""
+    from stackwatch.stacktach.archive import ResourceEvent
+
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        return [ResourceEvent(*r) for r in db.execute(
+            "SELECT resource_id, ts, name, state, size, tenant_id, host FROM notifications "
+            "WHERE service = ? AND resource_id IS NOT NULL ORDER BY ts, id", (service,))]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        db.close()
+
+
+def wait_for(what: str, check, timeout: float = 120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(1)
+    pytest.fail(f"not within {timeout}s: {what}")
+
+
+def test_volume_and_image_lifecycles_feed_the_inventory(healthy_lab, lab_serve, tmp_path):  # noqa: F811
+    """cinder's volume.* (on the `openstack` exchange) and glance's image.* notifications, sent by the lab's own
+    services for a volume and an image created and deleted with the real CLI, make them appear in and leave the
+    event-driven inventory."""
+    from stackwatch.stacktach import inventory
+
+    lab, sw = healthy_lab, lab_serve
+    wait_bound(lab, sw.queue, {("openstack", "notifications.info"), ("glance", "notifications.info")}, sw.proc)
+    db_path = sw.data / "stackwatch.db"
+    tag = uuidlib.uuid4().hex[:8]
+    vol = lab.openstack("volume", "create", "--size", "1", f"stackwatch-lab-vol-{tag}", as_json=True)
+    image_file = tmp_path / "image.raw"
+    image_file.write_bytes(b"\0" * 65536)
+    image = None
+
+    def current(service: str, rid: str, status: str):
+        fold = inventory.volumes if service == "cinder" else inventory.images
+        found = fold(resource_events(db_path, service)).get(rid)
+        return found if found is not None and found.status == status else None
+    try:
+        wait_for("the volume available", lambda: lab.openstack("volume", "show", vol["id"], as_json=True)["status"]
+                 == "available")
+        v = wait_for("the volume available in the inventory", lambda: current("cinder", vol["id"], "available"))
+        assert v.size == 1.0 and v.tenant != "unknown" and v.host != "unknown"
+        image = lab.openstack("image", "create", "--file", str(image_file), "--disk-format", "raw",
+                              "--container-format", "bare", f"stackwatch-lab-img-{tag}", as_json=True)
+        i = wait_for("the image active in the inventory", lambda: current("glance", image["id"], "active"))
+        assert i.size == 65536.0
+        lab.openstack("volume", "delete", vol["id"])
+        lab.openstack("image", "delete", image["id"])
+        wait_for("the volume gone from the inventory",
+                 lambda: vol["id"] not in inventory.volumes(resource_events(db_path, "cinder")))
+        wait_for("the image gone from the inventory",
+                 lambda: image["id"] not in inventory.images(resource_events(db_path, "glance")))
+        names = {e.name for e in resource_events(db_path, "cinder") if e.resource_id == vol["id"]}
+        assert {"volume.create.start", "volume.create.end", "volume.delete.start", "volume.delete.end"} <= names
+        print("lab inventory result:", json.dumps({"volume": vol["id"], "cinder_events": sorted(names),
+                                                   "glance_events": sorted({e.name for e in resource_events(
+                                                       db_path, "glance") if e.resource_id == image["id"]})}))
+    finally:
+        lab.openstack("volume", "delete", vol["id"], check=False)
+        if image is not None:
+            lab.openstack("image", "delete", image["id"], check=False)
