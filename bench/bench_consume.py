@@ -17,7 +17,9 @@ the same N messages; timed from the start of consuming until the last message is
       stores it in the archive of the SQLite store (one row per message_id, raw kept zlib'ed, indexes, one
       transaction per batch), as `stackwatch serve` does.
 
-Then checked: N distinct message ids stored, queue empty. Target (the issue): (b) >= 0.6 x (a').
+Then checked: N distinct message ids stored, queue empty. Each contender runs BENCH_REPEAT times (3),
+interleaved; the best run of each is compared (the machine is shared: the best run is the one least
+disturbed), the medians printed too. Target (the issue): (b) >= 0.6 x (a').
 BENCH_HELPER=0 (decode in-process) and BENCH_PIPELINE=0 (sink on the consumer thread) measure the parts.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +46,7 @@ from tests.stacktach.rabbitmq_server import RabbitBroker, ensure_installed  # no
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 N = max(5_000, int(100_000 * SCALE))
 TARGET = 0.6
+REPEAT = max(1, int(os.environ.get("BENCH_REPEAT", "3")))   # runs of each contender; the best counts
 BINDING = ("nova", "notifications.info")
 
 
@@ -158,20 +162,25 @@ def main() -> int:
             "a'": ("bare pika, json-decode + ack/500", lambda q: bare(broker, q, ack_every=500)),
             "b": ("capture into the embedded store (NotificationConsumer + NotificationIngest)", lambda q: ours(broker, q, base / f"{q}.db")),
         }
-        rates = {}
-        for key, (label, consume) in contenders.items():
-            queue = f"bench.{len(rates)}"
-            published = fill(broker, queue, run=queue)
-            rates[key] = consume(queue)
-            with pika.BlockingConnection(pika.URLParameters(broker.url())) as conn:
-                left = conn.channel().queue_declare(queue, passive=True).method.message_count
-            print(f"  ({key}) {label}: published at {published:,.0f} msgs/s, consumed at {rates[key]:,.0f} msgs/s,"
-                  f" left in queue {left}", flush=True)
+        runs: dict[str, list[float]] = {key: [] for key in contenders}
+        for rep in range(REPEAT):                   # interleaved, so a busy spell of the machine hits all alike
+            for key, (label, consume) in contenders.items():
+                queue = f"bench.{rep}.{key.replace(chr(39), 'p')}"
+                published = fill(broker, queue, run=queue)
+                runs[key].append(consume(queue))
+                with pika.BlockingConnection(pika.URLParameters(broker.url())) as conn:
+                    left = conn.channel().queue_declare(queue, passive=True).method.message_count
+                    conn.channel().queue_delete(queue)
+                print(f"  run {rep + 1} ({key}) {label}: published at {published:,.0f} msgs/s, consumed at "
+                      f"{runs[key][-1]:,.0f} msgs/s, left in queue {left}", flush=True)
+        best = {key: max(r) for key, r in runs.items()}
+        median = {key: statistics.median(r) for key, r in runs.items()}
         for key, (label, _) in contenders.items():
-            print(f"{'(' + key + ')':5} {label:38} {rates[key]:>9,.0f} msgs/s")
-        ratio_weak, ratio = rates["b"] / rates["a"], rates["b"] / rates["a'"]
-        print(f"ratio (b)/(a') = {ratio:.2f}x (target >= {TARGET}x: {'met' if ratio >= TARGET else 'NOT met'}); "
-              f"(b)/(a) = {ratio_weak:.2f}x (against the per-message-ack consumer, for information)")
+            print(f"{'(' + key + ')':5} {label:38} best {best[key]:>9,.0f} msgs/s   median {median[key]:>9,.0f} msgs/s")
+        ratio, ratio_median = best["b"] / best["a'"], median["b"] / median["a'"]
+        print(f"ratio (b)/(a') = {ratio:.2f}x best of {REPEAT}, {ratio_median:.2f}x of the medians "
+              f"(target >= {TARGET}x: {'met' if ratio >= TARGET else 'NOT met'}); "
+              f"(b)/(a) = {best['b'] / best['a']:.2f}x (against the per-message-ack consumer, for information)")
         return 0
     finally:
         broker.stop()

@@ -13,6 +13,9 @@ A non-durable exchange and its bindings vanish when the broker restarts; the set
 Ack policy (the sink contract, `message.py`): `basic_qos(prefetch)` first; deliveries are gathered into
 batches (`batch_max` messages, or what arrived within `batch_wait` seconds of the first), the sink is
 called, and only once it returns is the batch acknowledged with one `basic_ack(last_tag, multiple=True)`.
+With `pipeline` (the default) the sink runs on a thread of the consumer's own, one batch at a time, while
+this thread goes on receiving the next batch (up to `prefetch` unacknowledged); the ack is still sent from
+this thread, after the sink returned, and a connection lost meanwhile waits for the sink before reconnecting.
 A sink that raises refuses the batch: everything delivered and not acknowledged is requeued with
 `basic_nack(last, multiple=True, requeue=True)` and the consumer backs off (exponential, capped) before
 the next try. Nothing is ever acknowledged before it is stored, so a crash or `kill -9` costs redeliveries

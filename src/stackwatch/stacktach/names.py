@@ -24,6 +24,8 @@ Name mapping (`normalize_name`), applied to the event_type as sent:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 # legacy action (after "instance.") -> versioned action; longest first so prefixes don't shadow
 LEGACY_ACTIONS: dict[str, str] = {
     "live_migration.rollback.dest": "live_migration_rollback_dest",
@@ -53,6 +55,7 @@ PUBLISHER_SERVICES: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=8192)   # the same few hundred names and publishers, again and again
 def normalize_name(event_type: str) -> str:
     """The event name shared by the legacy and versioned forms (see the module docstring)."""
     rest: str | None = None
@@ -71,6 +74,7 @@ def normalize_name(event_type: str) -> str:
     return "instance." + rest
 
 
+@lru_cache(maxsize=8192)
 def split_publisher(publisher_id: str | None) -> tuple[str | None, str | None]:
     """`compute.host-1` -> ("compute", "host-1"); versioned `nova-compute:host-1` ->
     ("nova-compute", "host-1"); devstack's `compute:Node_2` -> ("compute", "Node_2");
@@ -85,6 +89,7 @@ def split_publisher(publisher_id: str | None) -> tuple[str | None, str | None]:
     return publisher_id[:cut], publisher_id[cut + 1:] or None
 
 
+@lru_cache(maxsize=8192)
 def service_of(publisher_id: str | None, event_type: str, exchange: str | None = None) -> str:
     """nova/glance/cinder/neutron/keystone/... from the publisher's first word; a versioned binary
     (`nova-compute`, `cinder-volume`) gives its project; otherwise the exchange, then the first word
@@ -104,6 +109,7 @@ def service_of(publisher_id: str | None, event_type: str, exchange: str | None =
     return PUBLISHER_SERVICES.get(first, first) or "unknown"
 
 
+@lru_cache(maxsize=8192)
 def bare_host(host: str | None) -> str | None:
     """cinder's `host@backend#pool` -> `host`; other hosts unchanged; "" -> None."""
     if not host:
@@ -111,6 +117,7 @@ def bare_host(host: str | None) -> str | None:
     return host.partition("@")[0].partition("#")[0] or None
 
 
+@lru_cache(maxsize=8192)
 def is_compute_publisher(publisher_id: str | None) -> bool:
     kind, _host = split_publisher(publisher_id)
     return kind in ("compute", "nova-compute")
