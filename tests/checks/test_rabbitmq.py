@@ -205,3 +205,10 @@ def test_a_node_list_of_another_shape_is_unknown(mgmt):
     outcome = RabbitmqCheck(RabbitmqOptions(url=mgmt.url)).run()
     assert outcome.state is State.UNKNOWN and "/api/nodes" in outcome.summary
     assert RabbitmqCheck(RabbitmqOptions(url=mgmt.url, nodes=False)).run().state is State.WARNING
+
+
+def test_a_password_in_the_url_is_never_shown(mgmt):
+    mgmt.mode = "500"
+    url = mgmt.url.replace("http://", "http://guest:hunter2@")
+    outcome = RabbitmqCheck(RabbitmqOptions(url=url)).run()
+    assert outcome.state is State.UNKNOWN and "hunter2" not in outcome.summary and mgmt.url in outcome.summary

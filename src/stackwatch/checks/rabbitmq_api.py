@@ -55,7 +55,10 @@ class ManagementApi:
     """GETs against one management API base URL (http://host:15672) with basic auth."""
 
     def __init__(self, url: str, user: str, password: str, timeout: float):
-        self.url = url.rstrip("/")
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        if parts.username is not None or parts.password is not None:  # never echo a password in a status line
+            parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
+        self.url = urllib.parse.urlunsplit(parts)
         self.timeout = timeout
         self._auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
