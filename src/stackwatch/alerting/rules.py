@@ -84,17 +84,24 @@ def absence_observations(rule: "RuleSpec", last_seen: Iterable[tuple[Labels, flo
 
 
 def evaluate(rule: "RuleSpec", observations: Iterable[Observation], previous: Mapping[str, Alert],
-             now: float) -> tuple[list[Alert], list[Transition]]:
+             now: float, host_labels: Mapping[str, Labels] | None = None) -> tuple[list[Alert], list[Transition]]:
     """New state of every alert of `rule` (`previous` keyed by fingerprint) and the transitions made.
+    `host_labels` (host -> inventory labels such as role and region) are added under an observation's own.
 
     A label set no longer observed counts as inactive: a pending alert is dropped, a firing one resolves.
     """
     updated: list[Alert] = []
     transitions: list[Transition] = []
     seen: set[str] = set()
+    tail = list(rule.labels) + [("alertname", rule.name), ("severity", rule.severity)]
     for obs in observations:
-        labels = make_labels(list(obs.labels) + list(rule.labels)
-                             + [("alertname", rule.name), ("severity", rule.severity)])
+        extra: Labels = ()
+        if host_labels:
+            for k, v in obs.labels:
+                if k == "host":
+                    extra = host_labels.get(v, ())
+                    break
+        labels = make_labels([*extra, *obs.labels, *tail])
         fp = fingerprint(labels)
         seen.add(fp)
         prev = previous.get(fp)

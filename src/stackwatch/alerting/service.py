@@ -47,12 +47,10 @@ class AlertService:
         for rule in self.config.rules:
             try:
                 observations = tick.observations(rule)
-                if self.host_labels:
-                    observations = [_enrich(o, self.host_labels) for o in observations]
             except Exception:  # one broken source never stops the others
                 log.exception("alert rule %s: cannot gather observations", rule.name)
                 continue
-            alerts, transitions = evaluate(rule, observations, previous.get(rule.name, {}), now)
+            alerts, transitions = evaluate(rule, observations, previous.get(rule.name, {}), now, self.host_labels)
             all_alerts.extend(alerts)
             all_transitions.extend(transitions)
         self.store.alerts.save(all_alerts, all_transitions)
@@ -179,14 +177,6 @@ def current_check_states(store) -> list[tuple]:
 
         return sqlite_states(db)
     return [(c.host, c.check, c.state, c.summary, c.attempts, c.timestamp) for c in store.checks.current()]
-
-
-def _enrich(o: Observation, host_labels: Mapping[str, Labels]) -> Observation:
-    d = dict(o.labels)
-    extra = host_labels.get(d.get("host", ""))
-    if not extra:
-        return o
-    return Observation(make_labels([*extra, *o.labels]), o.value, o.active, o.description)
 
 
 def host_labels_of(inventory) -> dict[str, Labels]:
