@@ -14,7 +14,7 @@ the same N messages; timed from the start of consuming until the last message is
   (b) capture into the embedded store: NotificationConsumer (prefetch 1000, batches of 500, ack multiple per
       batch, the sink on a thread of its own while the next batch arrives) into stackwatch's
       NotificationIngest sink, which decodes and normalizes each notification (in its helper process) and
-      stores it in the archive of the SQLite store (one row per message_id, raw kept zlib'ed, indexes, one
+      stores it in the archive of the SQLite store (one row per message_id, raw kept, indexes, one
       transaction per batch), as `stackwatch serve` does.
 
 Then checked: N distinct message ids stored, queue empty. Each contender runs BENCH_REPEAT times (3),

@@ -8,7 +8,6 @@ Pure: stdlib only.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
@@ -79,18 +78,10 @@ class ResourceEvent:
     host: str
 
 
-def raw_text(raw: str | bytes) -> str:
-    """A stored raw body as text: a str as is, bytes (the embedded store's zlib'ed UTF-8) inflated."""
-    if isinstance(raw, str):
-        return raw
-    return zlib.decompress(raw).decode("utf-8", "surrogatepass")
-
-
 def stored(values: Sequence[Any]) -> StoredNotification:
     """id followed by the COLUMNS values -> StoredNotification."""
     values = list(values)
     values[18] = bool(values[18])
-    values[22] = raw_text(values[22])
     return StoredNotification(*values)
 
 

@@ -18,7 +18,6 @@ import marshal
 import os
 import subprocess
 import sys
-import zlib
 from multiprocessing.connection import Connection
 
 from stackwatch.stacktach.names import PUBLISHER_SERVICES
@@ -37,17 +36,15 @@ def message_id_of(n: Notification, amqp_message_id: str | None, body: bytes) -> 
     return n.message_id or amqp_message_id or "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def notification_row(n: Notification, message_id: str, received_at: float, deployment: str,
-                     compress: bool = False) -> tuple:
-    """A Notification in `archive.COLUMNS` order; with `compress`, raw as zlib'ed UTF-8 (`archive.raw_text`)."""
+def notification_row(n: Notification, message_id: str, received_at: float, deployment: str) -> tuple:
+    """A Notification in `archive.COLUMNS` order."""
     return (message_id, n.timestamp if n.timestamp is not None else received_at, deployment, n.event_type,
             n.name, n.priority or "", n.publisher_id or "", n.service, n.host or "", n.request_id,
             n.global_request_id, n.tenant_id, n.user_id, n.instance_uuid, n.state, n.old_state, n.task_state,
-            1 if n.is_error else 0, n.flavor, n.resource_id, n.size,
-            zlib.compress(n.raw.encode("utf-8", "surrogatepass"), 1) if compress else n.raw)
+            1 if n.is_error else 0, n.flavor, n.resource_id, n.size, n.raw)
 
 
-def normalize(item: Item, max_bytes: int, compress: bool = False) -> tuple:
+def normalize(item: Item, max_bytes: int) -> tuple:
     """("r", row) for a notification to store, ("d", message_id | None, reason) for a dead letter."""
     body, amqp_id, exchange, deployment, received_at = item
     try:
@@ -56,7 +53,7 @@ def normalize(item: Item, max_bytes: int, compress: bool = False) -> tuple:
         return ("d", amqp_id, exc.reason)
     if n.service not in KNOWN_SERVICES:
         return ("d", message_id_of(n, amqp_id, body), "unknown event type")
-    return ("r", notification_row(n, message_id_of(n, amqp_id, body), received_at, deployment, compress))
+    return ("r", notification_row(n, message_id_of(n, amqp_id, body), received_at, deployment))
 
 
 class HelperFailed(Exception):
@@ -64,14 +61,14 @@ class HelperFailed(Exception):
 
 
 class DecodeHelper:
-    def __init__(self, max_bytes: int, compress: bool = False):
+    def __init__(self, max_bytes: int):
         to_child, from_parent = os.pipe()
         to_parent, from_child = os.pipe()
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c",
                  "import sys; from stackwatch.stacktach.decode_helper import _serve; _serve(sys.argv[1:])",
-                 str(to_child), str(from_child), str(max_bytes), "1" if compress else "0"],
+                 str(to_child), str(from_child), str(max_bytes)],
                 stdin=subprocess.DEVNULL, pass_fds=(to_child, from_child), close_fds=True)
         finally:
             os.close(to_child)
@@ -135,7 +132,7 @@ def _widen_pipe(fd: int) -> bool:
 def _serve(argv: list[str]) -> None:
     """The helper's loop: a chunk of items in, their `normalize` answers out (a str: the chunk failed)."""
     conn_in, conn_out = Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
-    max_bytes, compress = int(argv[2]), argv[3] == "1"
+    max_bytes = int(argv[2])
     gc.disable()                  # a chunk's objects hold no cycles: collect now and then, not per 700
     chunks = 0
     while True:
@@ -147,7 +144,7 @@ def _serve(argv: list[str]) -> None:
         if chunks % 1000 == 0:
             gc.collect()
         try:
-            answer: object = [normalize(item, max_bytes, compress) for item in items]
+            answer: object = [normalize(item, max_bytes) for item in items]
         except Exception as exc:                # a decoder bug: the caller decodes this chunk itself
             answer = f"{type(exc).__name__}: {exc}"
         try:

@@ -44,7 +44,6 @@ class NotificationIngest:
         self.store = store
         self.max_bytes = max_bytes
         self.use_helper = use_helper
-        self.compress = bool(getattr(store, "compressed_raw", False))   # the store keeps raw zlib'ed
         self._lock = threading.Lock()
         self._helper_lock = threading.Lock()     # one batch at a time talks to the helper
         self._helper: DecodeHelper | None = None
@@ -94,7 +93,7 @@ class NotificationIngest:
             finally:
                 self._helper_lock.release()
         for m in batch:
-            yield m, normalize(_item(m), self.max_bytes, self.compress)
+            yield m, normalize(_item(m), self.max_bytes)
 
     def _from_helper(self, helper: DecodeHelper, batch: list[AmqpMessage]) -> Iterator[tuple[AmqpMessage, tuple]]:
         chunks = [batch[:_FIRST_CHUNK]] + [batch[i:i + _CHUNK] for i in range(_FIRST_CHUNK, len(batch), _CHUNK)]
@@ -114,7 +113,7 @@ class NotificationIngest:
                 except HelperFailed as exc:
                     self._helper_lost(exc)
                     for m in (m for c in chunks[i:] for m in c):                 # the rest, here
-                        yield m, normalize(_item(m), self.max_bytes, self.compress)
+                        yield m, normalize(_item(m), self.max_bytes)
                     return
                 yield from zip(chunk, answers)
         finally:
@@ -126,7 +125,7 @@ class NotificationIngest:
             if time.monotonic() - self._helper_failed_at < _RESTART_AFTER:
                 return None
             try:
-                self._helper = DecodeHelper(self.max_bytes, self.compress)
+                self._helper = DecodeHelper(self.max_bytes)
             except Exception as exc:                  # no processes here: decode in this one
                 self._helper_lost(HelperFailed(f"cannot start: {exc}"))
                 return None

@@ -155,14 +155,16 @@ def _decode(raw: str, exchange: str | None, cell: str | None) -> Notification:
         service=service,
         host=_host(publisher_id, p),
         timestamp=parse_time(doc.get("timestamp")),
-        request_id=_first(text, ctx("request_id"), p.get("request_id"), initiator.get("request_id")),
+        request_id=(text(ctx("request_id")) or text(p.get("request_id")) or text(initiator.get("request_id"))),
         global_request_id=text(ctx("global_request_id")),
-        tenant_id=_first(text, p.get("tenant_id"), p.get("project_id"), ctx("project_id"),
-                         ctx("tenant"), ctx("tenant_id"), p.get("owner"), initiator.get("project_id")),
-        user_id=_first(text, p.get("user_id"), ctx("user_id"), ctx("user"), initiator.get("user_id")),
+        tenant_id=(text(p.get("tenant_id")) or text(p.get("project_id")) or text(ctx("project_id"))
+                   or text(ctx("tenant")) or text(ctx("tenant_id")) or text(p.get("owner"))
+                   or text(initiator.get("project_id"))),
+        user_id=(text(p.get("user_id")) or text(ctx("user_id")) or text(ctx("user"))
+                 or text(initiator.get("user_id"))),
         instance_uuid=_instance_uuid(p, payload_type),
-        state=_first(text, p.get("state"), p.get("status")),
-        old_state=_first(text, p.get("old_state"), state_update.get("old_state")),
+        state=(text(p.get("state")) or text(p.get("status"))),
+        old_state=(text(p.get("old_state")) or text(state_update.get("old_state"))),
         task_state=_task_state(p),
         flavor=_flavor(p, flavor),
         image=_image(p, name),
@@ -261,7 +263,7 @@ def _host(publisher_id: str | None, p: dict) -> str | None:
 
 
 def _instance_uuid(p: dict, payload_type: str | None) -> str | None:
-    found = _first(text, p.get("instance_id"), p.get("instance_uuid"))
+    found = (text(p.get("instance_id")) or text(p.get("instance_uuid")))
     if found is None and payload_type and payload_type.startswith("Instance"):
         found = text(p.get("uuid"))
     if found is None:                                         # @wrap_exception: {exception, args}
@@ -269,8 +271,8 @@ def _instance_uuid(p: dict, payload_type: str | None) -> str | None:
         instance = args.get("instance") if isinstance(args.get("instance"), dict) else {}
         exc = p.get("exception") if isinstance(p.get("exception"), dict) else {}
         kwargs = exc.get("kwargs") if isinstance(exc.get("kwargs"), dict) else {}
-        found = _first(text, instance.get("uuid"), args.get("instance_uuid"),
-                       kwargs.get("instance_uuid"), kwargs.get("instance_id"))
+        found = (text(instance.get("uuid")) or text(args.get("instance_uuid")) or text(kwargs.get("instance_uuid"))
+                 or text(kwargs.get("instance_id")))
     return found
 
 
@@ -287,14 +289,16 @@ def _flavor(p: dict, flavor: dict) -> str | None:
     if isinstance(legacy, dict):
         flavor = flavor or legacy
         legacy = None
-    return _first(text, legacy, flavor.get("name"), p.get("instance_flavor_id"), flavor.get("flavorid"))
+    return (text(legacy) or text(flavor.get("name")) or text(p.get("instance_flavor_id"))
+            or text(flavor.get("flavorid")))
 
 
 def _image(p: dict, name: str) -> str | None:
     meta = p.get("image_meta") if isinstance(p.get("image_meta"), dict) else {}
     url = text(p.get("image_ref_url"))
     from_url = (url.rstrip("/").rpartition("/")[2] or None) if url else None
-    found = _first(text, p.get("image_uuid"), meta.get("base_image_ref"), from_url, p.get("image_ref"))
+    found = (text(p.get("image_uuid")) or text(meta.get("base_image_ref")) or text(from_url)
+             or text(p.get("image_ref")))
     if found is None and name.startswith("image."):           # glance: the payload is the image
         found = text(p.get("id"))
     return found

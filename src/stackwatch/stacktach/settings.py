@@ -24,8 +24,9 @@ def build_archive_backend(r: Reader, m: dict, logs: LogsConfig) -> tuple[str, El
         hosts = r.str_list(em, "hosts", path)
         if not hosts:
             r.problem(f"{path}.hosts", "required", "e.g. [http://127.0.0.1:9200]")
-        es = ElasticsearchConfig(hosts, r.str(em, "index_prefix", path, DEFAULT_PREFIX), r.str(em, "username", path, None),
-                                 r.secret(em, "password", path, required=False), r.str(em, "ca_file", path, None))
+        es = ElasticsearchConfig(hosts, r.str(em, "index_prefix", path, DEFAULT_PREFIX),
+                                 r.str(em, "username", path, None), r.secret(em, "password", path, required=False),
+                                 r.str(em, "ca_file", path, None))
     elif backend == "elasticsearch":
         if logs.elasticsearch is None or not logs.elasticsearch.hosts:
             r.problem(path, "required with backend: elasticsearch (or a logs.elasticsearch to share)",

@@ -36,8 +36,6 @@ _GONE = ("deleted", "soft-delete", "shelved_offloaded")
 
 
 class ElasticsearchNotificationStore:
-    compressed_raw = False
-
     def __init__(self, client_or_hosts: Elasticsearch | str | Sequence[str],
                  index_prefix: str = "stackwatch-notifications", *, refresh: str | bool = False,
                  retry: RetryPolicy = RetryPolicy(), shards: int = 1, replicas: int | None = None,

@@ -20,7 +20,7 @@ import hashlib
 import math
 from typing import Any
 
-from stackwatch.stacktach.archive import COLUMNS, DeadLetter, StoredNotification, raw_text
+from stackwatch.stacktach.archive import COLUMNS, DeadLetter, StoredNotification
 
 KEYWORDS = ("message_id", "deployment", "event_type", "name", "priority", "publisher_id", "service", "host",
             "request_id", "global_request_id", "tenant_id", "user_id", "instance_uuid", "state", "old_state",
@@ -44,15 +44,14 @@ def document(row: tuple, seq: int) -> dict[str, Any]:
     doc = dict(zip(COLUMNS, row))
     doc["ts"] = float(doc["ts"])
     doc["is_error"] = bool(doc["is_error"])
-    doc["raw"] = raw_text(doc["raw"])
     doc["size"] = None if doc["size"] is None else float(doc["size"])
     doc["seq"] = seq
     doc["@timestamp"] = math.floor(doc["ts"] * 1000)
     return doc
 
 
-def raw_bytes(raw: str | bytes) -> bytes:
-    return raw_text(raw).encode("utf-8", "surrogatepass")
+def raw_bytes(raw: str) -> bytes:
+    return raw.encode("utf-8", "surrogatepass")
 
 
 def stored_notification(src: dict[str, Any]) -> StoredNotification:

@@ -19,8 +19,6 @@ _GONE = ("deleted", "soft-delete", "shelved_offloaded")
 
 
 class SqliteNotificationStore:
-    compressed_raw = True      # new rows keep `raw` as zlib'ed UTF-8 (a BLOB): a third of the bytes to write
-
     def __init__(self, db: Database):
         self.db = db
 
