@@ -116,8 +116,12 @@ def test_nrpe_served_checks_cover_remote_hosts_with_a_nagios_section(tmp_path, s
 def test_host_checks_are_the_per_host_ones(tmp_path):
     config = make(tmp_path, checks={"host": [{"type": "disk", "name": "disk-root", "options": {"path": "/"}},
                                              {"type": "load"},
-                                             {"type": "procs", "name": "proc-ntpd", "options": {"process": "ntpd"}}]})
-    assert host_check_names(config) == ["disk-root", "load", "proc-ntpd"]
+                                             {"type": "procs", "name": "proc-ntpd", "options": {"process": "ntpd"}},
+                                             {"type": "backup", "options": {"directory": str(tmp_path)}}],
+                                    "cloud": [{"type": "os-compute-services"}]})
+    # the cloud's own checks (checks.cloud) judge no one host: no host is expected to have them
+    assert host_check_names(config) == ["disk-root", "load", "proc-ntpd", "backup"]
+    assert [s.name for s in config.cloud_checks] == ["os-compute-services"]
 
 
 def test_config_section_is_validated(tmp_path):

@@ -21,10 +21,6 @@ RANK = {GREEN: 0, AMBER: 1, RED: 2}
 GAP_KINDS = ("check", "stale", "logs", "metrics")
 IN_PROCESS, NRPE = "in-process", "nrpe"
 
-# Check types that judge one host (services its roles expect). Cloud-wide checks (API heartbeats,
-# endpoints, RabbitMQ...) cover the cloud rather than a host, so no host is expected to have them.
-HOST_CHECK_TYPES = frozenset({"disk", "load", "cpu", "memory", "swap", "interface", "procs"})
-
 # Series derived from other signals (check results, logs, notifications) or written by coverage itself:
 # they do not show that a host's own metrics arrive.
 DERIVED_SERIES = ("stackwatch_check_", "stackwatch_coverage_", "stackwatch_host_silent", "stackwatch_log_",

@@ -12,18 +12,18 @@ import logging
 from collections import defaultdict
 
 from stackwatch.coverage.assess import (
-    DERIVED_SERIES, HOST_CHECK_TYPES, IN_PROCESS, NRPE, Planned, Report, assess, samples,
+    DERIVED_SERIES, IN_PROCESS, NRPE, Planned, Report, assess, samples,
 )
 
 log = logging.getLogger(__name__)
 
 
 def host_check_names(config) -> list[str]:
-    """The host checks every host is expected to have: config.checks' checks of one host (disk, load,
-    procs of checks.host...), without the per-process checks the roles bring."""
+    """The host checks every host is expected to have: config.checks (checks.host: disk, load, procs,
+    log-file checks...), without the per-process checks the roles bring. Cloud-wide checks (API
+    heartbeats, endpoints, RabbitMQ: checks.cloud) are in config.cloud_checks and judge no one host."""
     role_checks = {f"proc-{p}" for role in config.inventory.roles.values() for p in role.processes}
-    return list(dict.fromkeys(s.name for s in config.checks
-                              if s.type in HOST_CHECK_TYPES and not (s.type == "procs" and s.name in role_checks)))
+    return list(dict.fromkeys(s.name for s in config.checks if not (s.type == "procs" and s.name in role_checks)))
 
 
 def planned_checks(config) -> tuple[dict[str, dict[str, Planned]], list[str]]:
