@@ -15,7 +15,7 @@ if __name__ == "__main__":
     status = 0
     for name in ("bench_checks.py", "bench_store.py", "bench_parse.py", "bench_ingest.py", "bench_trace.py",
                  "bench_consume.py", "bench_report.py", "bench_nrpe.py", "bench_outbox.py", "bench_check_cycle.py",
-                 "bench_alerting.py"):
+                 "bench_alerting.py", "bench_inventory.py"):
         print(f"== {name}", flush=True)
         try:
             runpy.run_path(str(HERE / name), run_name="__main__")
