@@ -12,7 +12,7 @@ import time
 
 import click
 
-from stackwatch.cli import cli, config_options, fail
+from stackwatch.cli import cli, config_options, existing_store, fail
 
 COLUMNS = ("VERDICT", "HOST", "ROLE", "SERVICE", "CHECK", "RESULT", "LOGS", "METRICS", "WHY")
 
@@ -26,19 +26,13 @@ def coverage(config, as_json: bool, host: str | None) -> None:
     from stackwatch.coverage.assess import Report
     from stackwatch.coverage.service import CoverageService
     from stackwatch.store.events_backend import open_event_store
-    from stackwatch.store.sqlite import StoreError, open_store
 
     if host is not None:
         try:
             config.inventory.host(host)
         except KeyError as exc:
             fail(exc.args[0])
-    if not config.database_path.exists():
-        fail(f"no database at {config.database_path}: has `stackwatch serve` run with this data directory?")
-    try:
-        store = open_store(config.database_path, config.metrics)
-    except StoreError as exc:
-        fail(str(exc))
+    store = existing_store(config)
     try:
         events = open_event_store(config, store)
         report = CoverageService(config, store, events).report(time.time())
