@@ -387,13 +387,16 @@ def _build_checks(r: Reader, m: dict, inventory: Inventory, local: tuple[Host, .
     warning = r.str(pm, "warning", "checks.processes", "")
     if local:
         procs_plugin = get_check("procs")
+        hosts_of: dict[str, list[str]] = {}        # one check per process, run for every local host needing it
         for host in local:
             for proc in inventory.processes_for(host):
-                options, problems = options_from_mapping(
-                    procs_plugin.Options, {"process": proc, "critical": critical, "warning": warning})
-                for p in problems:
-                    r.problems.append(f"checks.processes.{p}")
-                specs.append(CheckSpec(f"proc-{proc}", "procs", options, proc_interval, jitter, (host.name,)))
+                hosts_of.setdefault(proc, []).append(host.name)
+        for proc, names_ in hosts_of.items():
+            options, problems = options_from_mapping(
+                procs_plugin.Options, {"process": proc, "critical": critical, "warning": warning})
+            for p in problems:
+                r.problems.append(f"checks.processes.{p}")
+            specs.append(CheckSpec(f"proc-{proc}", "procs", options, proc_interval, jitter, tuple(names_)))
     names = [s.name for s in specs]
     for name in sorted({n for n in names if names.count(n) > 1}):
         r.problem("checks.host", f"duplicate check name {name!r}", "give each a distinct name:")

@@ -116,3 +116,14 @@ def test_config_check_command(tmp_path):
     assert "unknown_section: unknown key" in res.output
     assert "alerting.evaluation_interval: bad duration 'soon'" in res.output
     assert "web.users[0].password.env: environment variable STACKWATCH_TEST_UNSET_VARIABLE is unset" in res.output
+
+
+def test_two_local_hosts_sharing_a_role_get_one_process_check_each(tmp_path):
+    from stackwatch.config import build_config
+
+    raw = {"data_dir": str(tmp_path),
+           "inventory": {"hosts": [{"name": "cmp1", "address": "127.0.0.2", "roles": ["compute"]},
+                                   {"name": "cmp2", "address": "127.0.0.3", "roles": ["compute"]}]}}
+    config = build_config(raw, tmp_path / "config.yaml", environ={})
+    procs = {c.name: c.hosts for c in config.checks if c.type == "procs"}
+    assert procs == {"proc-nova-compute": ("cmp1", "cmp2"), "proc-libvirtd": ("cmp1", "cmp2")}
