@@ -1,10 +1,12 @@
-"""Events (log records, notifications) in SQLite with an FTS5 index on the message.
+"""Events (log records, notifications) in SQLite with an FTS5 index on the message and on the ids.
 
-Ids that are searched exactly (request_id, global_request_id, instance_uuid) are indexed columns; the text
-is in the FTS5 index (unicode61 tokens, as Elasticsearch's standard analyzer splits them; every searched
-word is a quoted phrase, so a UUID, a req-... id or an address matches as written); everything parsed is
-kept as JSON in `fields` (but a traceback has its own column, searchable with the message) and the input
-as received in `raw`.
+The text is in the FTS5 index (unicode61 tokens, as Elasticsearch's standard analyzer splits them; every
+searched word is a quoted phrase, so a UUID, a req-... id or an address matches as written). Ids that are
+looked up exactly (request_id, global_request_id, instance_uuid) are columns, found through the index's
+`ids` column and then compared exactly: FTS5 adds rows to its index in sorted segments, where a B-tree on
+random keys (a UUID per request) dirties a page per row once it outgrows the cache, which made most of the
+write volume (schema version 7). Everything parsed is kept as JSON in `fields` (but a traceback has its own
+column, searchable with the message) and the input as received in `raw`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import sqlite3
 import threading
 import time
-from itertools import islice
+from itertools import chain, islice
 from json.encoder import c_make_encoder, encode_basestring_ascii
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -47,34 +49,45 @@ else:
     _dumps = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
 
+def row_values(ts, kind, message, host, service, program, severity, request_id, instance_uuid,
+               global_request_id, fields, raw, _dumps=_dumps) -> tuple:
+    """An event's fields (in `Event`'s order) as a row of the events table (in `_COLUMNS`' order). The
+    log ingest's parse helper process calls this too, so the writing process only inserts."""
+    if fields.__class__ is not dict or "traceback" in fields:
+        fields = dict(fields)
+        traceback = fields.pop("traceback", None)
+    else:
+        traceback = None                         # the common case: no copy
+    return (ts, kind, host, service, program, severity, request_id, global_request_id, instance_uuid,
+            message, traceback, _dumps(fields), raw)
+
+
 def _values(events: Iterator[Event], limit: int = _CHUNK_ROWS) -> list:
     """The column values of the next `limit` events (fewer at the end), one row after the other."""
-    dumps = _dumps
     values: list = []
     extend = values.extend
     for e in islice(events, limit):
-        fields = e.fields
-        if fields.__class__ is not dict or "traceback" in fields:
-            fields = dict(fields)
-            traceback = fields.pop("traceback", None)
-        else:
-            traceback = None                     # the common case: no copy
-        extend((e.ts, e.kind, e.host, e.service, e.program, e.severity, e.request_id, e.global_request_id,
-                e.instance_uuid, e.message, traceback, dumps(fields), e.raw))
+        extend(row_values(e.ts, e.kind, e.message, e.host, e.service, e.program, e.severity, e.request_id,
+                          e.instance_uuid, e.global_request_id, e.fields, e.raw))
     return values
 
 
-def _insert(conn: sqlite3.Connection, values: list, last: int) -> int:
-    """Insert the rows (ids after `last`) and index their text; returns the last id."""
+def _insert(conn: sqlite3.Connection, values: list) -> None:
+    """Insert the rows as a few multi-row INSERTs."""
     start, left = 0, len(values) // _WIDTH
     while left:                                  # 232 rows: 128 + 64 + 32 + 8
         n = min(_MAX_ROWS_PER_INSERT, 1 << (left.bit_length() - 1))
-        newest = conn.execute(_insert_sql(n), values[start * _WIDTH:(start + n) * _WIDTH]).lastrowid
+        conn.execute(_insert_sql(n), values[start * _WIDTH:(start + n) * _WIDTH])
         start += n
         left -= n
-    conn.execute("INSERT INTO events_fts (rowid, message) SELECT id, message FROM events_text WHERE id > ?",
-                 (last,))
-    return newest
+
+
+def _index(conn: sqlite3.Connection, last: int) -> None:
+    """Index the text of the rows after id `last`. Once per transaction: FTS5 writes what one statement
+    indexed as a new segment of its index, to be merged with the others later, so fewer statements
+    mean fewer, bigger segments and less merging."""
+    conn.execute("INSERT INTO events_fts (rowid, message, ids) SELECT id, message, ids FROM events_text "
+                 "WHERE id > ?", (last,))
 
 
 @functools.lru_cache(maxsize=None)
@@ -137,6 +150,8 @@ _CHECKPOINT_IDLE = 10.0
 
 
 class SqliteEventStore:
+    row_values = staticmethod(row_values)         # for those who make rows for `add_rows`
+
     def __init__(self, db: Database):
         self.db = db
         self._tuned = None                       # the writer connection _WRITER_PRAGMAS were set on
@@ -144,11 +159,16 @@ class SqliteEventStore:
 
     def add(self, events: Iterable[Event]) -> int:
         """One transaction, committed before returning. `events` is read and inserted a chunk at a time:
-        a generator that has others parse as it goes (the log ingest's helper process) keeps them busy
-        while SQLite works."""
+        a generator that has others parse as it goes keeps them busy while SQLite works."""
         it = iter(events)
-        values = _values(it)
-        if not values:
+        return self.add_rows(iter(lambda: _values(it), []))
+
+    def add_rows(self, chunks: Iterable[list]) -> int:
+        """`add` for rows already made by `row_values`: each chunk a flat list of rows' values, one row
+        after the other. One transaction, committed before returning; chunks are inserted as they come."""
+        it = iter(chunks)
+        first = next((values for values in it if values), None)
+        if first is None:
             return 0
         rows = 0
         with self.db.write() as conn:
@@ -157,27 +177,31 @@ class SqliteEventStore:
                     conn.execute(pragma)
                 self._tuned = conn
             last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-            while values:
+            for values in chain([first], it):
                 rows += len(values) // _WIDTH
-                last = _insert(conn, values, last)
-                values = _values(it)
+                _insert(conn, values)
+            _index(conn, last)
         self._checkpointer.poke()
         return rows
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
                filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]:
-        where, args = [], []
+        where, args, match = [], [], []
         sql = _SELECT
         if text and text.strip():
-            sql += " JOIN events_fts f ON f.rowid = e.id"
-            where.append("events_fts MATCH ?")
-            args.append(_fts_query(text))
+            match.append(f"{{message}} : ({_fts_query(text)})")
         _time_filters(where, args, start, end)
         for key, value in (filters or {}).items():
             if key not in EVENT_FILTERS:
                 raise ValueError(f"cannot filter events on {key!r}; use one of {', '.join(EVENT_FILTERS)}")
             where.append(f"e.{key} = ?")
             args.append(value)
+            if key in _ID_COLUMNS and isinstance(value, str) and _has_token(value):
+                match.append(f"{{ids}} : {_fts_query(value)}")      # the index narrows, `=` decides
+        if match:
+            sql += " JOIN events_fts f ON f.rowid = e.id"
+            where.insert(0, "events_fts MATCH ?")
+            args.insert(0, " AND ".join(f"({m})" for m in match))
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY e.ts DESC, e.id DESC LIMIT ?"
@@ -193,13 +217,18 @@ class SqliteEventStore:
         time_args: list = []
         _time_filters(time_where, time_args, start, end)
         extra = "".join(f" AND {w}" for w in time_where)
-        branches = [f"SELECT id FROM events e WHERE e.{col} = ?{extra}"
-                    for col in ("instance_uuid", "request_id", "global_request_id")]
-        branches.append(f"SELECT e.id FROM events_fts f JOIN events e ON e.id = f.rowid "
-                        f"WHERE events_fts MATCH ?{extra}")
-        args: list = []
-        for value in (ident, ident, ident, _fts_query(ident)):
-            args.extend([value, *time_args])
+        # Every record whose id columns hold `ident` exactly, or whose text names it (a phrase of its tokens).
+        fts = _fts_query(ident)
+        names_it = "? IN (e.instance_uuid, e.request_id, e.global_request_id)"
+        if _has_token(ident):
+            branches = [f"SELECT e.id FROM events_fts f JOIN events e ON e.id = f.rowid "
+                        f"WHERE events_fts MATCH ? AND {names_it}{extra}",
+                        f"SELECT e.id FROM events_fts f JOIN events e ON e.id = f.rowid "
+                        f"WHERE events_fts MATCH ?{extra}"]
+            args = [f"{{ids}} : {fts}", ident, *time_args, f"{{message}} : {fts}", *time_args]
+        else:                                    # no word to look up: the id columns, row by row
+            branches = [f"SELECT e.id FROM events e WHERE {names_it}{extra}"]
+            args = [ident, *time_args]
         sql = (f"{_SELECT} WHERE e.id IN ({' UNION '.join(branches)}) ORDER BY e.ts, e.id LIMIT ?")
         return [_event(row) for row in self.db.read().execute(sql, [*args, limit])]
 
@@ -209,6 +238,14 @@ class SqliteEventStore:
     def enforce_retention(self, now: float, retention: float) -> int:
         with self.db.write() as conn:
             return conn.execute("DELETE FROM events WHERE ts < ?", (now - retention,)).rowcount
+
+
+_ID_COLUMNS = frozenset(("request_id", "global_request_id", "instance_uuid"))
+
+
+def _has_token(text: str) -> bool:
+    """Whether unicode61 finds a word in `text` (else an FTS5 phrase of it matches nothing)."""
+    return any(c.isalnum() for c in text)
 
 
 def _fts_query(text: str) -> str:
