@@ -320,11 +320,6 @@ def adapt_forwarding(config: str) -> tuple[str, list[str]]:
         # rsyslogd's default blocks the input up to 2 s instead: TCP back-pressure on the sender.
         config = config.replace('  queue.timeoutEnqueue="0"\n', "")
         notes.append('without queue.timeoutEnqueue="0" (with it rsyslogd discards a burst)')
-    if 'type="omrelp"' in config and "windowSize" not in config:
-        # omrelp waits for an answer after 128 unanswered frames (its default window), fewer than the
-        # receiver's batch (1000), which then waits batch_wait (50 ms) for more: ~2,500 lines/s.
-        config = config.replace('  type="omrelp"\n', '  type="omrelp"\n  windowSize="4096"\n')
-        notes.append('with omrelp windowSize="4096" (its default 128 caps RELP at ~2,500 lines/s)')
     return config, notes
 
 

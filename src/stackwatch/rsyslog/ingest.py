@@ -3,93 +3,39 @@ are parsed into records, stored as events in one durable write, and then counted
 and matched (log pattern rules). `sink` is the `message.Sink` the inputs call: it returns only after the
 store has the batch, so a receiver acknowledges only what is stored.
 
-A big batch of syslog messages is parsed by a helper process (`ParseWorker`) a chunk at a time, while
-this process stores the chunk before: parsing and SQLite's work then run on two cores. Small batches, file
-lines (folded per file across the batch) and anything the helper cannot do are parsed here.
+A big batch of syslog messages is parsed by the helper process (`parseworker`) a chunk at a time, while
+this process stores the chunk before. When the store makes its rows itself (`add_rows`, `row_values`: the
+embedded store), the helper makes them too, so this process only inserts. Small batches, file lines
+(folded per file across the batch) and anything the helper cannot do are parsed here.
 """
 
 from __future__ import annotations
 
-import fcntl
-import gc
-import json
 import logging
-import marshal
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from stackwatch.rsyslog.logevent import event_values, record_to_event
 from stackwatch.rsyslog.logmetrics import LogMetrics
 from stackwatch.rsyslog.message import RawMessage
 from stackwatch.rsyslog.parse import parse_lines, parse_syslog_message
-from stackwatch.rsyslog.record import SEVERITY_NAMES, LogRecord
+from stackwatch.rsyslog.parseworker import ParseWorker, WorkerFailed, chunks, function_name, merge_metrics
+from stackwatch.rsyslog.record import LogRecord
 from stackwatch.rsyslog.timestamps import Clock
 from stackwatch.store.interfaces import Event
+
+__all__ = ["LogIngest", "event_values", "record_to_event"]
 
 log = logging.getLogger(__name__)
 
 #: Batches with at least this many syslog messages are parsed by the helper process.
 WORKER_MIN_BATCH = 400
-# The helper parses chunk i+1 while this process stores chunk i; the first chunk is small, as this process
-# can only wait for it.
-_FIRST_CHUNK, _CHUNK = 100, 300
-_CHUNK_BYTES = 128 * 1024    # a chunk's answer is ~2.5 times its messages: two of them fit in _PIPE_SIZE
-_PIPE_SIZE = 1 << 20
-_ANSWER_TIMEOUT = 60.0       # seconds the helper may take for a chunk before it is given up
 _RESTART_AFTER = 30.0        # seconds before starting a helper again after one failed
-_LEVELS = tuple(name.upper() for name in SEVERITY_NAMES)
-
-
-def event_values(r: LogRecord, received_at: float, transport: str = "") -> tuple:
-    """`Event(*event_values(...))`: a parsed record as the event store keeps it (ids as columns, the rest
-    in `fields`, raw kept). Spelled out field by field: it runs once per log line."""
-    f: dict = {}
-    if r.pid is not None:
-        f["pid"] = r.pid
-    if r.logger:
-        f["logger"] = r.logger
-    if r.user_id:
-        f["user_id"] = r.user_id
-    if r.project_id:
-        f["project_id"] = r.project_id
-    if r.traceback:
-        f["traceback"] = r.traceback
-    if r.facility is not None:
-        f["facility"] = r.facility
-    if r.severity is not None:
-        f["severity"] = r.severity
-    f["parsed"] = r.parsed
-    f["truncated"] = r.truncated
-    if r.function:
-        f["function"] = r.function
-    if r.location:
-        f["location"] = r.location
-    if r.source:
-        f["source"] = r.source
-    if transport:
-        f["transport"] = transport
-    ts = r.timestamp
-    if ts is None:
-        f["time_from"] = "received"
-        ts = received_at
-    level = r.level
-    if not level:
-        sev = r.severity
-        level = _LEVELS[sev] if sev is not None and 0 <= sev < len(_LEVELS) else ""
-    return (ts, "log", r.message, r.host or "", r.service or "", r.program or "", level, r.request_id,
-            r.instance_uuid, r.global_request_id, f, r.raw)
-
-
-def record_to_event(r: LogRecord, received_at: float, transport: str = "") -> Event:
-    """A parsed record as the event store keeps it: ids as columns, the rest in `fields`, raw kept."""
-    return Event(*event_values(r, received_at, transport))
+_PART = 256                  # records parsed here handed to the store at a time
 
 
 @dataclass
@@ -116,6 +62,8 @@ class LogIngest:
         self.metric_store = metric_store
         self.clock = clock
         self.metrics = LogMetrics()
+        # the store's own rows, made by whoever parses (see the module docstring); else Events
+        self._row_values = getattr(events, "row_values", None) if hasattr(events, "add_rows") else None
         self._syslog_clock = Clock(self.tz)
         self._peer_hosts: dict[str, str] = {}     # "10.0.0.5:41234" -> "10.0.0.5"
         self._lock = threading.Lock()
@@ -160,11 +108,14 @@ class LogIngest:
         if not batch:
             return
         parsed = _Parsed()
-        events = self._events(batch, parsed)
+        parts = self._parts(batch, parsed)
         try:
-            self.events.add(events)
+            if self._row_values is not None:
+                self.events.add_rows(parts)
+            else:
+                self.events.add(Event(*v) for part in parts for v in part)
         finally:
-            events.close()                            # answers the helper still owes are read now
+            parts.close()                             # answers the helper still owes are read now
         with self._lock:
             self.received += len(batch)
             self.stored += parsed.count
@@ -172,14 +123,15 @@ class LogIngest:
             for r, _ in parsed.records:
                 observe(r)
             for delta in parsed.deltas:
-                _merge_metrics(self.metrics, delta)
+                merge_metrics(self.metrics, delta)
         if self.logwatch is not None and self.logwatch.active:
             for r, received_at in parsed.watched + parsed.records:
                 self.logwatch.observe(r, received_at)
 
-    def _events(self, batch: list[RawMessage], parsed: _Parsed) -> Iterator[Event]:
-        """The batch's events, produced as the store reads them; the syslog messages of a big batch parsed
-        by the helper process."""
+    def _parts(self, batch: list[RawMessage], parsed: _Parsed) -> Iterator[list]:
+        """The batch's events a part at a time, produced as the store reads them: lists of event values,
+        or flat lists of the store's row values (`_row_values`). The syslog messages of a big batch are
+        parsed by the helper process."""
         syslog = [m for m in batch if m.transport != "file"]
         if len(syslog) >= WORKER_MIN_BATCH and self._worker_lock.acquire(blocking=False):
             try:                                      # (a concurrent sink call parses here instead)
@@ -189,43 +141,52 @@ class LogIngest:
                     batch = [m for m in batch if m.transport == "file"]
             finally:
                 self._worker_lock.release()
-        for r, m in self.parse(batch):
+        yield from self._parsed_here(self.parse(batch), parsed)
+
+    def _parsed_here(self, pairs: Iterable[tuple[LogRecord, RawMessage]], parsed: _Parsed) -> Iterator[list]:
+        encode = self._row_values
+        part: list = []
+        add = part.extend if encode is not None else part.append
+        for r, m in pairs:
             parsed.records.append((r, m.received_at))
             parsed.count += 1
-            yield record_to_event(r, m.received_at, m.transport)
+            v = event_values(r, m.received_at, m.transport)
+            add(encode(*v) if encode is not None else v)
+            if parsed.count % _PART == 0:
+                yield part
+                part = []
+                add = part.extend if encode is not None else part.append
+        if part:
+            yield part
 
-    def _from_worker(self, worker: ParseWorker, msgs: list[RawMessage], parsed: _Parsed) -> Iterator[Event]:
-        """Chunk i's events go to the store while the helper parses the next `worker.ahead` chunks."""
+    def _from_worker(self, worker: ParseWorker, msgs: list[RawMessage], parsed: _Parsed) -> Iterator[list]:
+        """Chunk i's values go to the store while the helper parses the next `worker.ahead` chunks."""
         want_records = self.logwatch is not None and self.logwatch.active
         peer_host = self._peer_host
-        chunks = _chunks(msgs)
+        parts = chunks(msgs)
         sent = 0
 
         def send_until(n: int) -> None:
             nonlocal sent
-            while sent < min(n, len(chunks)):
-                worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in chunks[sent]],
+            while sent < min(n, len(parts)):
+                worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in parts[sent]],
                             want_records)
                 sent += 1
         try:
-            for i, chunk in enumerate(chunks):
+            for i, chunk in enumerate(parts):
                 try:
                     send_until(i + worker.ahead)
                     values, delta, records = worker.receive()
                     send_until(i + worker.ahead + 1)
                 except WorkerFailed as exc:
                     self._worker_lost(exc)
-                    for r, m in self.parse([m for c in chunks[i:] for m in c]):      # the rest, here
-                        parsed.records.append((r, m.received_at))
-                        parsed.count += 1
-                        yield record_to_event(r, m.received_at, m.transport)
+                    yield from self._parsed_here(self.parse([m for c in parts[i:] for m in c]), parsed)
                     return
                 parsed.deltas.append(delta)
-                parsed.count += len(values)
+                parsed.count += len(chunk)
                 if records is not None:
                     parsed.watched.extend(zip(records, (m.received_at for m in chunk)))
-                for v in values:
-                    yield Event(*v)
+                yield values
         finally:
             if worker is self._worker and worker.pending and not worker.drain():   # the store stopped reading
                 self._worker_lost(WorkerFailed("no answer after a failed write"))
@@ -235,7 +196,8 @@ class LogIngest:
             if time.monotonic() - self._worker_failed_at < _RESTART_AFTER:
                 return None
             try:
-                self._worker = ParseWorker(self.timezone, self.facility_services)
+                encoder = function_name(self._row_values) if self._row_values is not None else ""
+                self._worker = ParseWorker(self.timezone, self.facility_services, encoder)
             except Exception as exc:                  # no processes here: parse in this one
                 self._worker_lost(WorkerFailed(f"cannot start: {exc}"))
                 return None
@@ -272,148 +234,3 @@ class LogIngest:
         with self._lock:
             samples = self.metrics.samples(now)
         return self.metric_store.write(samples)
-
-
-# -- the helper process ------------------------------------------------------------------------------
-
-class WorkerFailed(Exception):
-    """The parse helper died, hung or failed on a chunk: that chunk is parsed in this process."""
-
-
-class ParseWorker:
-    """A helper process parsing syslog messages into event values and metric counts (`_serve`): a fresh
-    interpreter (no fork of a process running threads, no re-import of the caller's main module) talking
-    over two pipes in marshal'ed plain values. It exits when this process closes the pipes or exits."""
-
-    def __init__(self, timezone: str, facility_services: dict[int, str]):
-        to_child, from_parent = os.pipe()
-        to_parent, from_child = os.pipe()
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", "import sys; from stackwatch.rsyslog.ingest import _serve; _serve(sys.argv[1:])",
-                 str(to_child), str(from_child), timezone, json.dumps(sorted(facility_services.items()))],
-                stdin=subprocess.DEVNULL, pass_fds=(to_child, from_child), close_fds=True)
-        finally:
-            os.close(to_child)
-            os.close(from_child)
-        # Two chunks in flight when the pipes hold two chunks and their answers, else one (then neither
-        # side can be stuck writing to the other while it writes too).
-        self.ahead = 2 if all([_widen_pipe(fd) for fd in (from_parent, to_parent)]) else 1
-        self._out = Connection(from_parent, readable=False)
-        self._in = Connection(to_parent, writable=False)
-        self.pending = 0
-
-    def alive(self) -> bool:
-        return self._proc.poll() is None
-
-    def send(self, messages: list[tuple[bytes, float, str, str]], want_records: bool) -> None:
-        try:
-            self._out.send_bytes(marshal.dumps((messages, want_records)))
-        except (OSError, ValueError) as exc:
-            raise WorkerFailed(f"cannot send: {exc}") from None
-        self.pending += 1
-
-    def receive(self) -> tuple[list[tuple], tuple, list[LogRecord] | None]:
-        """(event values, metric counts, records or None) of the oldest chunk sent."""
-        try:
-            if not self._in.poll(_ANSWER_TIMEOUT):
-                raise WorkerFailed(f"no answer in {_ANSWER_TIMEOUT:.0f} s")
-            data = self._in.recv_bytes()
-        except (OSError, EOFError, ValueError) as exc:
-            raise WorkerFailed(f"cannot receive: {exc or type(exc).__name__}") from None
-        self.pending -= 1
-        answer = marshal.loads(data)
-        if answer[0] == "error":
-            raise WorkerFailed(answer[1])
-        values, delta, records = answer
-        return values, delta, None if records is None else [LogRecord(*t) for t in records]
-
-    def drain(self) -> bool:
-        """Read the answers still due; False if the helper cannot give them."""
-        try:
-            while self.pending:
-                self.receive()
-        except WorkerFailed:
-            return False
-        return True
-
-    def close(self) -> None:
-        self._out.close()
-        self._in.close()
-        try:
-            self._proc.wait(2)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(2)
-
-
-def _widen_pipe(fd: int) -> bool:
-    """Make the pipe hold _PIPE_SIZE bytes (Linux); False where it cannot."""
-    try:
-        return fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE) >= _PIPE_SIZE
-    except OSError:
-        return False
-
-
-def _chunks(msgs: list[RawMessage]) -> list[list[RawMessage]]:
-    """A small first chunk (only waited for), then up to _CHUNK messages or _CHUNK_BYTES bytes each."""
-    out, chunk, size, limit = [], [], 0, _FIRST_CHUNK
-    for m in msgs:
-        chunk.append(m)
-        size += len(m.data)
-        if len(chunk) >= limit or size >= _CHUNK_BYTES:
-            out.append(chunk)
-            chunk, size, limit = [], 0, _CHUNK
-    if chunk:
-        out.append(chunk)
-    return out
-
-
-def _serve(argv: list[str]) -> None:
-    """The helper's loop: a chunk of (data, received_at, peer host, transport) in, its events' values and
-    metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility map."""
-    conn_in, conn_out = Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
-    tz = ZoneInfo(argv[2])
-    facility_services = {int(k): v for k, v in json.loads(argv[3])}
-    clock = Clock(tz)
-    record_fields = LogRecord.__slots__
-    gc.disable()                  # what a chunk allocates holds no cycles: collect now and then, not per 700
-    chunks = 0
-    while True:
-        try:
-            messages, want_records = marshal.loads(conn_in.recv_bytes())
-        except (EOFError, OSError):
-            return
-        chunks += 1
-        if chunks % 1000 == 0:
-            gc.collect()
-        try:
-            metrics = LogMetrics()
-            observe = metrics.observe
-            values, records = [], []
-            for data, received_at, peer_host, transport in messages:
-                r = parse_syslog_message(data, received_at, peer_host, tz, clock=clock,
-                                         facility_services=facility_services)
-                observe(r)
-                values.append(event_values(r, received_at, transport))
-                if want_records:
-                    records.append(tuple(getattr(r, name) for name in record_fields))
-            answer = (values, (tuple(metrics.totals.items()), tuple(metrics.latencies.items())),
-                      records if want_records else None)
-        except Exception as exc:                        # a parser bug: this chunk is parsed by the caller
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-        try:
-            conn_out.send_bytes(marshal.dumps(answer))
-        except (OSError, ValueError):
-            return
-
-
-def _merge_metrics(metrics: LogMetrics, delta: tuple) -> None:
-    """Add a helper's counts (LogMetrics.totals and .latencies of its chunk) to `metrics`."""
-    totals, latencies = delta
-    for key, value in totals:
-        metrics.totals[key] += value
-    room = metrics.max_window_samples
-    for key, values in latencies:
-        window = metrics.latencies[key]
-        window.extend(values[:max(0, room - len(window))])

@@ -4,13 +4,16 @@ omrelp), feeding `RawMessage` batches to a `Sink` and acknowledging RELP frames 
 Threads: one background thread runs an asyncio event loop for every socket (thousands of idle
 forwarder connections cost a coroutine each, not a thread each), and one more worker thread runs
 the sink, which blocks on a durable write; one worker keeps batches in arrival order and the sink
-single-threaded. Everything received goes through one bounded queue to a batcher that hands the sink
-up to `batch_max` messages, or what came within `batch_wait` of the first one.
+single-threaded. Everything received goes through one queue, bounded in messages, to a batcher that
+hands the sink up to `batch_max` messages (and at most one read more), or what came within `batch_wait`
+of the first one. The queue's unit is what one read of a connection framed (RELP: its syslog frames), so
+the per-message cost on the event loop is the framing alone.
 
 Back-pressure: a connection waits while the queue is full, so it stops reading, its kernel buffer fills
 and the sender blocks (rsyslog then holds messages in its disk-assisted queue). UDP cannot wait: a
-datagram arriving at a full queue is dropped and counted. Memory stays bounded: the queue, one
-64 KiB message per stream, and at most `RELP_PENDING` unanswered RELP frames per connection.
+datagram arriving at a full queue is dropped and counted. Memory stays bounded: the queue (in messages,
+plus one read per connection), one 64 KiB message per stream, and at most `RELP_PENDING` unanswered RELP
+frames per connection (their data is in the queue or in the batch being stored).
 
 Refusals (the sink raises): RELP frames are not answered and their connection is closed (no `500`:
 librelp forgets a frame answered with an error, but resends every unanswered one after reconnecting);
@@ -39,7 +42,10 @@ from stackwatch.rsyslog.relp import SERVERCLOSE, RelpError, RelpParser, open_res
 
 log = logging.getLogger(__name__)
 
-RELP_PENDING = 1024          # unanswered frames per RELP connection before we stop reading it
+# Unanswered frames per RELP connection before we stop reading it: more than a batch and more than the
+# window the generated omrelp config gives rsyslog (rsyslogconf: 8192), so a sender is never held back
+# waiting for a batch that is waiting for it.
+RELP_PENDING = 16384
 _CLOSE = object()             # end of a RELP connection's responses
 
 
@@ -55,7 +61,7 @@ class _Conn:
 
 @dataclass(slots=True)
 class _Item:
-    msg: RawMessage
+    msgs: list[RawMessage]                    # what one read (or one datagram) brought
     conn: _Conn | None = None
     stored: asyncio.Future | None = None     # RELP: result None once stored, cancelled if not
 
@@ -139,7 +145,10 @@ class SyslogReceiver:
             loop.close()
 
     async def _startup(self) -> None:
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue(max(2 * self.batch_max, 64))
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._limit = max(2 * self.batch_max, 64)        # messages queued before readers wait
+        self._queued = 0                                 # messages queued or in the batch being stored
+        self._room = asyncio.Event()
         self._full = asyncio.Event()
         self._flusher = asyncio.create_task(self._flush_loop())
         for name, cb in (("tcp", self._serve_tcp), ("tls", self._serve_tls), ("relp", self._serve_relp)):
@@ -155,34 +164,43 @@ class SyslogReceiver:
             self.bound_ports["udp"] = self._udp.get_extra_info("sockname")[1]
 
     async def _put(self, item: _Item) -> None:
-        await self._queue.put(item)
-        if self._queue.qsize() >= self.batch_max:
-            self._full.set()
+        while self._queued >= self._limit:
+            self._room.clear()
+            await self._room.wait()
+        self._enqueue(item)
 
     def _put_nowait(self, item: _Item) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            self.dropped += 1
+        if self._queued >= self._limit:
+            self.dropped += len(item.msgs)
             return
-        if self._queue.qsize() >= self.batch_max:
+        self._enqueue(item)
+
+    def _enqueue(self, item: _Item) -> None:
+        self._queue.put_nowait(item)
+        self._queued += len(item.msgs)
+        if self._queued >= self.batch_max:
             self._full.set()
 
     async def _flush_loop(self) -> None:
         queue, loop = self._queue, asyncio.get_running_loop()
         while True:
             batch = [await queue.get()]
-            if queue.qsize() < self.batch_max - 1 and not self._stopping:
+            if self._queued < self.batch_max and not self._stopping:
                 self._full.clear()
                 try:
                     await asyncio.wait_for(self._full.wait(), self.batch_wait)
                 except asyncio.TimeoutError:
                     pass
-            while len(batch) < self.batch_max and not queue.empty():
-                batch.append(queue.get_nowait())
+            n = len(batch[0].msgs)
+            while n < self.batch_max and not queue.empty():
+                item = queue.get_nowait()
+                batch.append(item)
+                n += len(item.msgs)
             try:
                 await self._store(batch, loop)
             finally:
+                self._queued -= n
+                self._room.set()
                 for _ in batch:
                     queue.task_done()
 
@@ -196,7 +214,7 @@ class SyslogReceiver:
             else:
                 live.append(it)
         while live:
-            msgs = [it.msg for it in live]
+            msgs = [m for it in live for m in it.msgs]
             try:
                 await loop.run_in_executor(self._executor, self._sink, msgs)
             except Exception as exc:
@@ -207,8 +225,9 @@ class SyslogReceiver:
                         it.stored.cancel()                    # RELP: no answer, the sender resends
                 live = [it for it in live if it.stored is None]
                 if live and self._stopping:
-                    self.dropped += len(live)
-                    log.error("stopping: %d TCP/UDP messages the sink refused are lost", len(live))
+                    lost = sum(len(it.msgs) for it in live)
+                    self.dropped += lost
+                    log.error("stopping: %d TCP/UDP messages the sink refused are lost", lost)
                     return
                 if live:
                     await asyncio.sleep(pause)
@@ -238,10 +257,10 @@ class SyslogReceiver:
             while True:
                 data = await reader.read(65536)
                 frames = framer.feed(data) if data else framer.finish()
-                now = time.time()
-                for frame in frames:
-                    self.received += 1
-                    await self._put(_Item(RawMessage(frame, now, conn.peer, transport)))
+                if frames:
+                    now, peer = time.time(), conn.peer
+                    self.received += len(frames)
+                    await self._put(_Item([RawMessage(frame, now, peer, transport) for frame in frames]))
                 if not data:
                     break
         except (ConnectionError, ssl.SSLError, OSError) as exc:
@@ -261,30 +280,49 @@ class SyslogReceiver:
         self._conns.add(conn)
         responder = asyncio.create_task(self._relp_respond(conn))
         parser, loop = RelpParser(self.max_message), asyncio.get_running_loop()
+        msgs: list[RawMessage] = []                           # this read's syslog frames, not queued yet
+        stored: asyncio.Future | None = None                  # ... and the future their answers wait for
+
+        async def queue_read() -> None:
+            nonlocal msgs, stored
+            if msgs:
+                item = _Item(msgs, conn, stored)
+                msgs, stored = [], None
+                try:
+                    await self._put(item)
+                except asyncio.CancelledError:
+                    item.stored.cancel()
+                    raise
+
+        async def answer(entry) -> None:
+            if conn.pending.full():                           # the frames waiting for answers must be queued
+                await queue_read()
+            await conn.pending.put(entry)
         try:
             while not conn.closed:
                 data = await reader.read(65536)
                 if not data:
                     break
+                now, closing = time.time(), False
                 for frame in parser.feed(data):
                     if frame.command == "syslog":
                         self.received += 1
                         self.oversized += frame.truncated
-                        msg = RawMessage(frame.data.rstrip(b"\r\n\0"), time.time(), conn.peer, "relp")
-                        stored = loop.create_future()
-                        await conn.pending.put((frame.txnr, stored))
-                        try:
-                            await self._put(_Item(msg, conn, stored))
-                        except asyncio.CancelledError:
-                            stored.cancel()
-                            raise
+                        if stored is None:
+                            stored = loop.create_future()
+                        msgs.append(RawMessage(frame.data.rstrip(b"\r\n\0"), now, conn.peer, "relp"))
+                        await answer((frame.txnr, stored))
                     elif frame.command == "open":
-                        await conn.pending.put(open_response(frame.txnr))
+                        await answer(open_response(frame.txnr))
                     elif frame.command == "close":
-                        await conn.pending.put(response(frame.txnr))
-                        return
+                        await answer(response(frame.txnr))
+                        closing = True
+                        break
                     else:
-                        await conn.pending.put(response(frame.txnr, 500, f"command {frame.command} not supported"))
+                        await answer(response(frame.txnr, 500, f"command {frame.command} not supported"))
+                await queue_read()
+                if closing:
+                    return
         except RelpError as exc:
             self.framing_errors += 1
             log.warning("RELP framing error from %s, closing: %s", conn.peer, exc)
@@ -295,6 +333,8 @@ class SyslogReceiver:
         except asyncio.CancelledError:
             pass                                              # stopping: answer what is stored, then close
         finally:
+            if stored is not None:                            # read, never queued: never answered
+                stored.cancel()
             try:
                 conn.pending.put_nowait(_CLOSE)
             except asyncio.QueueFull:
@@ -383,7 +423,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         frame = datagram_message(data, self.r, self.r.max_message)
         if frame is not None:
             self.r.received += 1
-            self.r._put_nowait(_Item(RawMessage(frame, time.time(), _peer(addr), "udp")))
+            self.r._put_nowait(_Item([RawMessage(frame, time.time(), _peer(addr), "udp")]))
 
     def error_received(self, exc: Exception) -> None:
         log.debug("UDP receive error: %s", exc)
