@@ -112,3 +112,15 @@ def test_stackwatch_check_prints_one_status_line(fake_cloud, tmp_path):  # noqa:
     assert none.returncode == 3 and none.stdout.startswith("USER PROBE UNKNOWN - no cloud configured")
     missing = check(["probe-instance", "--data-dir", str(tmp_path)], env)
     assert missing.returncode == 3 and "--image is required" in missing.stdout
+
+
+@pytest.mark.parametrize("fault, cause", [("500", "500"), ("garbage", ""), ("hang", "")])
+def test_a_broken_keystone_fails_the_connect_step_in_one_line(fake_cloud, tmp_path, fault, cause):  # noqa: F811
+    fake_cloud.hang_seconds = 5
+    fake_cloud.faults["POST /identity/v3/auth/tokens"] = fault
+    result, outcome = probe(tmp_path)
+    assert outcome.state is State.CRITICAL
+    assert outcome.summary.startswith("step connect failed"), outcome.summary
+    assert cause in outcome.summary and "\n" not in outcome.summary and "Traceback" not in outcome.summary
+    assert [s.name for s in result.steps] == ["connect"]
+    assert fake_cloud.created_images == {}
