@@ -114,6 +114,7 @@ class LogsConfig:
     udp: tuple[str, int] | None = None
     relp: tuple[str, int] | None = None
     tls_listen: tuple[str, int] | None = None
+    relp_tls_listen: tuple[str, int] | None = None    # RELP over TLS (omrelp tls="on"), with `tls`'s certificate
     tls: TlsConfig | None = None
     files: tuple[str, ...] = ()
     start_at: str = "end"
@@ -466,13 +467,14 @@ def _build_logs(r: Reader, m: dict) -> LogsConfig:
             continue
         facilities[str(svc)] = str(fac)
     rv = r.mapping(m.get("receive"), "logs.receive", ("tcp", "udp", "relp", "tls"))
-    tls_listen, tls = None, None
+    tls_listen, relp_tls_listen, tls = None, None, None
     if rv.get("tls") is not None:
-        tm = r.mapping(rv.get("tls"), "logs.receive.tls", ("listen", "cert_file", "key_file", "ca_file"))
+        tm = r.mapping(rv.get("tls"), "logs.receive.tls", ("listen", "relp", "cert_file", "key_file", "ca_file"))
         tls_listen = _listen_or_none(r, tm, "listen", "logs.receive.tls")
+        relp_tls_listen = _listen_or_none(r, tm, "relp", "logs.receive.tls")
         tls = TlsConfig(r.str(tm, "cert_file", "logs.receive.tls", None), r.str(tm, "key_file", "logs.receive.tls", None),
                         r.str(tm, "ca_file", "logs.receive.tls", None))
-        if tls_listen and not (tls.cert_file and tls.key_file):
+        if (tls_listen or relp_tls_listen) and not (tls.cert_file and tls.key_file):
             r.problem("logs.receive.tls", "cert_file and key_file are required to listen with TLS")
     files = []
     for i, f in enumerate(r.list(m.get("files"), "logs.files")):
@@ -485,6 +487,7 @@ def _build_logs(r: Reader, m: dict) -> LogsConfig:
         facilities=tuple(sorted(facilities.items())),
         tcp=_listen_or_none(r, rv, "tcp", "logs.receive"), udp=_listen_or_none(r, rv, "udp", "logs.receive"),
         relp=_listen_or_none(r, rv, "relp", "logs.receive"), tls_listen=tls_listen, tls=tls,
+        relp_tls_listen=relp_tls_listen,
         files=tuple(files), start_at=r.choice(m, "start_at", "logs", ("end", "beginning"), "end"),
         forward_target=_listen_or_none(r, fw, "target", "logs.forward"),
         forward_protocol=r.choice(fw, "protocol", "logs.forward", ("tcp", "relp"), "tcp"),

@@ -35,11 +35,11 @@ class LogRuntime:
         ingest = LogIngest(events, config.hostname, lc.facility_services(), lc.timezone,
                            logwatch=logwatch, metric_store=metric_store)
         rt = cls(config, ingest)
-        if lc.tcp or lc.udp or lc.relp or lc.tls_listen:
+        if lc.tcp or lc.udp or lc.relp or lc.tls_listen or lc.relp_tls_listen:
             from stackwatch.rsyslog.receiver import SyslogReceiver
 
-            tls = None
-            if lc.tls_listen:
+            tls = relp_tls = None
+            if lc.tls_listen or lc.relp_tls_listen:
                 try:
                     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
                     ctx.load_cert_chain(lc.tls.cert_file, lc.tls.key_file)
@@ -48,9 +48,11 @@ class LogRuntime:
                         ctx.verify_mode = ssl.CERT_REQUIRED
                 except (OSError, ssl.SSLError) as exc:
                     raise LogInputError(f"logs.receive.tls: cannot load certificate: {exc}") from None
-                tls = (*lc.tls_listen, ctx)
+                tls = (*lc.tls_listen, ctx) if lc.tls_listen else None
+                relp_tls = (*lc.relp_tls_listen, ctx) if lc.relp_tls_listen else None
             # big batches: one transaction and one helper-process round trip per up to 4,000 messages
-            rt.receiver = SyslogReceiver(ingest.sink, tcp=lc.tcp, udp=lc.udp, tls=tls, relp=lc.relp, batch_max=4000)
+            rt.receiver = SyslogReceiver(ingest.sink, tcp=lc.tcp, udp=lc.udp, tls=tls, relp=lc.relp, relp_tls=relp_tls,
+                                         batch_max=4000)
         if lc.files:
             from stackwatch.rsyslog.tail import FileTailer
 

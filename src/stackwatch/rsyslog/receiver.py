@@ -1,5 +1,5 @@
 """Syslog receivers (adapter): TCP (RFC 6587), UDP (RFC 5426), TLS (RFC 5425) and RELP (rsyslog's
-omrelp), feeding `RawMessage` batches to a `Sink` and acknowledging RELP frames only once stored.
+omrelp), plain or over TLS (omrelp tls="on": the TLS handshake right after connecting), feeding `RawMessage` batches to a `Sink` and acknowledging RELP frames only once stored.
 
 Threads: one background thread runs an asyncio event loop for every socket (thousands of idle
 forwarder connections cost a coroutine each, not a thread each), and one more worker thread runs
@@ -78,10 +78,11 @@ class SyslogReceiver:
 
     def __init__(self, sink: Sink, tcp: tuple[str, int] | None = None, udp: tuple[str, int] | None = None,
                  tls: tuple[str, int, ssl.SSLContext] | None = None, relp: tuple[str, int] | None = None,
+                 relp_tls: tuple[str, int, ssl.SSLContext] | None = None,
                  batch_max: int = 1000, batch_wait: float = 0.05, max_message: int = MAX_MESSAGE,
                  stop_grace: float = 1.0, stop_timeout: float = 10.0):
         self._sink = sink
-        self._listen = {"tcp": tcp, "udp": udp, "tls": tls, "relp": relp}
+        self._listen = {"tcp": tcp, "udp": udp, "tls": tls, "relp": relp, "relp_tls": relp_tls}
         self.batch_max, self.batch_wait, self.max_message = batch_max, batch_wait, max_message
         self.stop_grace, self.stop_timeout = stop_grace, stop_timeout
         self.bound_ports: dict[str, int] = {}
@@ -151,10 +152,11 @@ class SyslogReceiver:
         self._room = asyncio.Event()
         self._full = asyncio.Event()
         self._flusher = asyncio.create_task(self._flush_loop())
-        for name, cb in (("tcp", self._serve_tcp), ("tls", self._serve_tls), ("relp", self._serve_relp)):
+        for name, cb in (("tcp", self._serve_tcp), ("tls", self._serve_tls), ("relp", self._serve_relp),
+                         ("relp_tls", self._serve_relp_tls)):
             spec = self._listen[name]
             if spec:
-                server = await asyncio.start_server(cb, spec[0], spec[1], ssl=spec[2] if name == "tls" else None,
+                server = await asyncio.start_server(cb, spec[0], spec[1], ssl=spec[2] if len(spec) > 2 else None,
                                                     limit=self.max_message, reuse_address=True)
                 self._servers.append(server)
                 self.bound_ports[name] = server.sockets[0].getsockname()[1]
@@ -272,7 +274,11 @@ class SyslogReceiver:
             writer.close()
 
     # -- RELP ----------------------------------------------------------------------------------
-    async def _serve_relp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve_relp_tls(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._serve_relp(reader, writer, "relp-tls")
+
+    async def _serve_relp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                          transport: str = "relp") -> None:
         if self._stopping:
             writer.close()
             return
@@ -310,7 +316,7 @@ class SyslogReceiver:
                         self.oversized += frame.truncated
                         if stored is None:
                             stored = loop.create_future()
-                        msgs.append(RawMessage(frame.data.rstrip(b"\r\n\0"), now, conn.peer, "relp"))
+                        msgs.append(RawMessage(frame.data.rstrip(b"\r\n\0"), now, conn.peer, transport))
                         await answer((frame.txnr, stored))
                     elif frame.command == "open":
                         await answer(open_response(frame.txnr))
@@ -327,7 +333,7 @@ class SyslogReceiver:
             self.framing_errors += 1
             log.warning("RELP framing error from %s, closing: %s", conn.peer, exc)
             conn.closed = True
-        except (ConnectionError, OSError) as exc:
+        except (ConnectionError, OSError) as exc:                 # ssl.SSLError too
             log.debug("RELP connection from %s ended: %s", conn.peer, exc)
             conn.closed = True
         except asyncio.CancelledError:
