@@ -54,3 +54,49 @@ def test_trends_job_writes_boot_time_and_inventory(store, make_config):
     assert boot == 42.0
     (_, _, alive), = store.metrics.latest("stackwatch_instances", {"host": "cmp1"})
     assert alive == 1.0
+
+
+def big_batch(n: int, prefix: str) -> list:
+    """n notifications of n instances, with a bad body every 50 (dead letters keep their place)."""
+    out = []
+    for i in range(n):
+        if i % 50 == 49:
+            out.append(msg(b"<html>not a notification</html>"))
+            continue
+        inner = {"message_id": f"{prefix}-{i}", "event_type": "compute.instance.update", "publisher_id": "compute.c1",
+                 "priority": "INFO", "timestamp": "2026-11-25 10:00:00.000000",
+                 "payload": {"instance_id": f"00000000-0000-4000-8000-{i:012d}", "tenant_id": "t1",
+                             "state": "active", "instance_type": "m1.small"}}
+        out.append(msg(json.dumps({"oslo.version": "2.0", "oslo.message": json.dumps(inner)}).encode()))
+    return out
+
+
+def test_the_helper_process_decodes_big_batches_exactly_as_this_process_does(tmp_path):
+    from stackwatch.config import MetricsConfig
+    from stackwatch.store.sqlite import open_store
+
+    rows = {}
+    for use_helper in (True, False):
+        store = open_store(tmp_path / f"{use_helper}.db", MetricsConfig())
+        ingest = NotificationIngest(store.notifications, use_helper=use_helper)
+        ingest.sink(big_batch(600, "h"))
+        assert (ingest._helper is not None) == use_helper        # 600 >= HELPER_MIN_BATCH: the helper ran
+        ingest.close()
+        assert ingest.stored == 588 and sum(ingest.dead.values()) == 12
+        rows[use_helper] = [(r.message_id, r.name, r.instance_uuid, r.flavor, r.raw)
+                            for r in store.notifications.query(limit=10_000)]
+        store.close()
+    assert rows[True] == rows[False] and len(rows[True]) == 588
+
+
+def test_a_helper_that_died_is_replaced_and_nothing_is_lost(store):
+    ingest = NotificationIngest(store.notifications)
+    ingest.sink(big_batch(400, "first"))
+    helper = ingest._helper
+    assert helper is not None and helper.alive()
+    helper._proc.kill()                      # the helper dies between batches
+    helper._proc.wait()
+    ingest.sink(big_batch(400, "second"))
+    assert ingest.stored == 2 * 392 and store.notifications.count() == 784
+    assert sum(ingest.dead.values()) == 16
+    ingest.close()
