@@ -233,7 +233,7 @@ def build_config(raw: Any, path: Path, environ: Mapping[str, str] | None = None)
     checks = _build_checks(r, r.mapping(top.get("checks"), "checks", ("defaults", "host", "processes", "cloud")),
                            inventory, cfg_hosts)
     from stackwatch.checks.cloud_scope import build_cloud_checks
-    cloud_checks = build_cloud_checks(r, top.get("checks"))
+    cloud_checks = build_cloud_checks(r, top.get("checks"), top.get("openstack"))
     collectors = _build_collectors(r, r.list(top.get("collectors"), "collectors"))
     alerting = build_alerting(r, r.mapping(top.get("alerting"), "alerting", ALERTING_KEYS))
     logs = _build_logs(r, r.mapping(top.get("logs"), "logs", _LOGS_KEYS))

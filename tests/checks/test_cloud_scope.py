@@ -26,6 +26,16 @@ def test_cloud_checks_run_once_under_their_host(tmp_path):
     assert cloud["broker"].hosts == ("rabbit-1",) and cloud["broker"].options.url == "http://10.0.0.5:15672"
 
 
+def test_openstack_checks_take_the_openstack_sections_cloud(tmp_path):
+    raw = minimal_raw(tmp_path, openstack={"cloud": "prod", "region": "RegionTwo"}, checks={"cloud": [
+        {"type": "os-instances"}, {"type": "os-endpoints", "options": {"cloud": "other"}}, {"type": "backup"}]})
+    config = build_config(raw, tmp_path / "config.yaml", environ={})
+    by_type = {s.type: s.options for s in config.cloud_checks}
+    assert (by_type["os-instances"].cloud, by_type["os-instances"].region) == ("prod", "RegionTwo")
+    assert (by_type["os-endpoints"].cloud, by_type["os-endpoints"].region) == ("other", "RegionTwo")
+    assert not hasattr(by_type["backup"], "cloud")
+
+
 def test_cloud_check_problems_name_their_path(tmp_path):
     raw = minimal_raw(tmp_path, checks={"cloud": [
         {"type": "os-endpoints", "options": {"interface": "private", "warning": "x"}},

@@ -19,10 +19,11 @@ from __future__ import annotations
 DEFAULT_HOST = "openstack"
 
 
-def build_cloud_checks(r, raw_checks) -> tuple:
+def build_cloud_checks(r, raw_checks, raw_openstack=None) -> tuple:
     """The CheckSpecs of `checks.cloud` in the raw `checks:` section (problems go to the Reader `r`).
     They are kept apart from `Config.checks` (the checks of this machine's hosts, which the NRPE and coverage
-    plans read per inventory host); `checks.defaults` gives their interval and jitter."""
+    plans read per inventory host); `checks.defaults` gives their interval and jitter. An OpenStack check
+    that names no `cloud`/`region` of its own takes those of the `openstack:` section (checked there)."""
     from stackwatch.checks import get_check
     from stackwatch.checks.options import options_from_mapping
     from stackwatch.config import CheckSpec
@@ -46,7 +47,8 @@ def build_cloud_checks(r, raw_checks) -> tuple:
         except KeyError as exc:
             r.problem(f"{path}.type", str(exc.args[0]))
             continue
-        options, problems = options_from_mapping(plugin.Options, r.mapping(cm.get("options"), f"{path}.options"))
+        given = r.mapping(cm.get("options"), f"{path}.options")
+        options, problems = options_from_mapping(plugin.Options, {**inherited(plugin.Options, raw_openstack), **given})
         for p in problems:
             r.problems.append(f"{path}.options.{p}")
         name, host = r.str(cm, "name", path, ctype), r.str(cm, "host", path, DEFAULT_HOST)
@@ -56,3 +58,13 @@ def build_cloud_checks(r, raw_checks) -> tuple:
         specs.append(CheckSpec(name, ctype, options, r.duration(cm, "interval", path, interval),
                                r.duration(cm, "jitter", path, jitter), (host,)))
     return tuple(specs)
+
+
+def inherited(options_cls, raw_openstack) -> dict:
+    """`cloud` and `region` of the raw `openstack:` section, for a check whose options have them."""
+    from stackwatch.checks.options import fields
+
+    if not isinstance(raw_openstack, dict):
+        return {}
+    names = {f.name for f in fields(options_cls)}
+    return {k: raw_openstack[k] for k in ("cloud", "region") if k in names and isinstance(raw_openstack.get(k), str)}
