@@ -78,7 +78,16 @@ def test_scan_finds_the_lines_and_the_oldest_time():
     assert result.oldest == pytest.approx(NOW - 900 + 0.123)
     assert [h.timestamp for h in result.unreachable] == [pytest.approx(NOW - 500 + 0.123)]
     assert result.connected == (pytest.approx(NOW - 300 + 0.123),)
-    assert scan("e.log", "", Clock()) == ("e.log", (), (), None)
+    assert scan("e.log", "", Clock()) == ("e.log", (), (), None, 0)
+
+
+def test_unreachable_lines_without_a_readable_time_are_not_an_ok():
+    journald = "nova-compute[4242]: ERROR oslo.messaging._drivers.impl_rabbit AMQP server on h:5672 is unreachable"
+    outcome = judge(facts(("syslog", [journald])), AmqpLogOptions())
+    assert outcome.state is State.UNKNOWN
+    assert "1 'unreachable' lines in syslog without a readable time" in outcome.summary
+    both = judge(facts(("syslog", [journald]), ("nova.log", [unreachable(30)])), AmqpLogOptions())
+    assert both.state is State.CRITICAL
 
 
 def test_connected_grace_missing_process_and_unseen_start():
@@ -93,7 +102,7 @@ def test_connected_grace_missing_process_and_unseen_start():
 
 def test_no_files_and_unreadable_files():
     assert judge(AmqpFacts(NOW, [], [], None), AmqpLogOptions(files="/x/*.log")).summary == "no log file matches /x/*.log"
-    outcome = judge(AmqpFacts(NOW, [FileScan("a.log", (), (), None)], [("b.log", "Permission denied")], None),
+    outcome = judge(AmqpFacts(NOW, [FileScan("a.log", (), (), None, 0)], [("b.log", "Permission denied")], None),
                     AmqpLogOptions())
     assert outcome.state is State.UNKNOWN and "cannot read b.log: Permission denied" in outcome.summary
 

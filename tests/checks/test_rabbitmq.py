@@ -99,8 +99,10 @@ def test_node_alarms_are_critical(field, words):
 
 def test_queue_without_statistics_yet_is_said():
     fresh = QueueRow("/", "new", None, None, None, None, None)  # stats arrive with the next emission
-    outcome = judge(broker(fresh), OPTS)
+    outcome = judge(broker(fresh, q("old", 3)), OPTS)
     assert outcome.state is State.OK and "1 queues without statistics yet" in outcome.summary
+    blind = judge(broker(fresh, fresh._replace(name="other")), OPTS)  # no counts at all: no OK
+    assert blind.state is State.UNKNOWN and "gives no message counts for the 2 matching queues" in blind.summary
 
 
 def test_credentials_come_from_env_or_file(tmp_path):

@@ -28,7 +28,8 @@ from stackwatch.states import State
 from stackwatch.timespec import format_duration, parse_duration
 
 Hit = namedtuple("Hit", "timestamp path text")
-FileScan = namedtuple("FileScan", "path unreachable connected oldest")  # oldest: the first time read (None: none)
+# oldest: the first time read (None: none); untimed: unreachable lines whose time cannot be read
+FileScan = namedtuple("FileScan", "path unreachable connected oldest untimed", defaults=(0,))
 Started = namedtuple("Started", "pid args timestamp")
 AmqpFacts = namedtuple("AmqpFacts", "now files unreadable process")     # process: Started, None (no match) or ()
 
@@ -92,20 +93,23 @@ def scan(path: str, text: str, clock) -> FileScan:
         if end < 0:
             break
         start = end + 1
-    unreachable, connected = [], []
+    unreachable, connected, untimed = [], [], 0
     pos = text.find("AMQP server")
     while pos >= 0:
         begin = text.rfind("\n", 0, pos) + 1
         end = text.find("\n", pos)
         end = len(text) if end < 0 else end
-        parsed = parse_line(text[begin:end], clock)
+        line = text[begin:end]
+        parsed = parse_line(line, clock)
         if parsed is not None and parsed.timestamp is not None:
             if all(word in parsed.text for word in UNREACHABLE):
                 unreachable.append(Hit(parsed.timestamp, path, parsed.text))
             elif any(word in parsed.text for word in CONNECTED):
                 connected.append(parsed.timestamp)
+        elif all(word in line for word in UNREACHABLE):
+            untimed += 1  # not oslo.log's format: how recent it is cannot be told
         pos = text.find("AMQP server", end)
-    return FileScan(path, tuple(unreachable), tuple(connected), oldest)
+    return FileScan(path, tuple(unreachable), tuple(connected), oldest, untimed)
 
 
 class _Unreachable(ScalarContext):
@@ -143,6 +147,10 @@ def judge(facts: AmqpFacts, options: AmqpLogOptions) -> CheckOutcome:
     for i, (path, reason) in enumerate(facts.unreadable):
         metrics.append(Metric(f"unreadable{i}", int(State.UNKNOWN), context=f"unreadable{i}"))
         contexts.append(_Judged(f"unreadable{i}", f"cannot read {path}: {reason}"))
+    for i, f in enumerate(f for f in facts.files if f.untimed):
+        metrics.append(Metric(f"untimed{i}", int(State.UNKNOWN), context=f"untimed{i}"))
+        contexts.append(_Judged(f"untimed{i}", f"{f.untimed} 'unreachable' lines in {f.path} without a readable "
+                                               f"time (not oslo.log's format?)"))
     if options.process is not None:
         state, words = _judge_start(facts, options)
         metrics.append(Metric("connected", int(state), context="connected"))
@@ -229,7 +237,8 @@ class AmqpLogCheck(ProbingCheck):
                         before = scan(older, tail_text(older, max_bytes)[0], clock)
                         result = FileScan(path, before.unreachable + result.unreachable,
                                           before.connected + result.connected,
-                                          before.oldest if before.oldest is not None else result.oldest)
+                                          before.oldest if before.oldest is not None else result.oldest,
+                                          before.untimed + result.untimed)
             except OSError as exc:
                 unreadable.append((path, exc.strerror or str(exc)))
                 continue

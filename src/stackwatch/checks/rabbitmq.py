@@ -155,6 +155,9 @@ def judge(broker: Broker, options: RabbitmqOptions) -> CheckOutcome:
                  _Alarm("disk_alarm", "disk free alarm on {node}"),
                  _Alarm("partitions", "network partition seen by {node}")]
 
+    if queues and no_stats == len(queues):  # statistics off (or not yet gathered): depth cannot be judged
+        return CheckOutcome(State.UNKNOWN, f"the management API gives no message counts for the {len(queues)} "
+                                           f"matching queues (statistics disabled or not yet collected)")
     outcome = evaluate(metrics, contexts, _BrokerSummary(
         f"{len(queues)} queues, {total} messages, {unacked} unacknowledged, {len(orphans)} without consumer"
         + ("" if broker.connections is None else f", {broker.connections} connections")
