@@ -129,3 +129,15 @@ def test_an_alert_that_fires_again_pages_again_with_a_new_id():
     assert len(set(ids)) == 3
     log.entries.clear()                     # even with the notification log forgotten
     assert Dispatcher(ROUTE).plan([AlertView(again)], {}, 300).pages[0].notification.notification_id not in ids[:2]
+
+
+def test_a_resolution_is_not_lost_behind_an_acknowledgement():
+    log = Log(Dispatcher(ROUTE))
+    a1, a2 = alert("c1"), alert("c2")
+    log.run([AlertView(a1), AlertView(a2)], 30)
+    gone = alert("c2", AlertState.RESOLVED)
+    # c2 resolves and c1 is acknowledged within group_interval: nothing until the interval, then the change
+    assert log.run([AlertView(a1, acked_by="bob"), AlertView(gone)], 40) == []
+    assert log.run([AlertView(a1, acked_by="bob"), AlertView(gone)], 90) == [
+        ("ops", "trigger", ["c1:firing", "c2:resolved"])]
+    assert log.run([AlertView(a1, acked_by="bob")], 95) == [("ops", "acknowledge", ["c1:firing"])]

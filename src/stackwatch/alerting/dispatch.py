@@ -161,7 +161,10 @@ class Dispatcher:
                               seq=prev.seq + 1 if prev is not None else 0, opened=now, acked=False)
         new = set(firing) - prev_firing
         all_acked = all(v.acked_by for v in firing.values())
-        if (new or resolved or vanished) and now - prev.sent_at >= route.group_interval:
+        if new or resolved or vanished:
+            # a change waits for group_interval, and goes before any acknowledge so no resolution is lost
+            if now - prev.sent_at < route.group_interval:
+                return None
             if not period_open and new:
                 plan.deferred += 1
                 return None
@@ -169,7 +172,7 @@ class Dispatcher:
                               seq=prev.seq + 1, opened=prev.opened_at, acked=prev.acked and not new,
                               vanished=vanished)
         if all_acked:
-            if prev.acked or new:
+            if prev.acked:
                 return None
             return self._page(receiver, level, gkey, grouped, "acknowledge", firing, {}, prev, now,
                               seq=prev.seq + 1, opened=prev.opened_at, acked=True)
