@@ -67,12 +67,20 @@ def alerts_list(config, show_all: bool, as_json: bool) -> None:
     store = _store(config)
     now = time.time()
     rows = store.alerts.recent(500) if show_all else store.alerts.active()
+    from stackwatch.alerting.silence import mute_reason
     from stackwatch.store.sqlite.acks import SqliteAckStore
+    from stackwatch.store.sqlite.silences import SqliteSilenceStore
 
     acks = SqliteAckStore(store.db).latest()
+    mutes = SqliteSilenceStore(store.db)
+    silences, windows = mutes.silences(now), mutes.maintenance(now)
+    roles_of = {h.name: h.roles for h in config.inventory.hosts}
     for a in rows:
         ack = acks.get(a.fingerprint)
         acked = ack.author if ack and ack.active(now, a.fired_at, a.state.value == "firing") else ""
+        if a.state.value in ("firing", "pending"):  # as of now, even between the pager's passes
+            a = a.evolve(muted=mute_reason(dict(a.labels), now, silences, windows, roles_of)
+                         or (a.muted if a.muted.startswith("inhibited:") else ""))
         if as_json:
             click.echo(json.dumps({"fingerprint": a.fingerprint, "rule": a.rule, "state": a.state.value,
                                    "severity": a.severity, "labels": dict(a.labels), "summary": a.summary,
@@ -105,7 +113,7 @@ def alerts_show(config, fingerprint: str) -> None:
         click.echo(f"  muted: {a.muted}")
     click.echo("history:")
     for ts, old, new, value, note in store.alerts.history_notes(a.fingerprint):
-        click.echo(f"  {_iso(ts)}  {old} -> {new}" + (f"  {note}" if note else ""))
+        click.echo(f"  {_iso(ts)}  " + (note if note and old == new else f"{old} -> {new}"))
     click.echo("pages:")
     for s in SqliteNflog(store.db).sent(fingerprint=a.fingerprint):
         click.echo(f"  {_iso(s['sent_at'])}  {s['event']:<11} to {s['receiver']}  {s['group_key']}")

@@ -97,3 +97,10 @@ def test_maintenance_window(setup):
     assert r.exit_code == 1 and "duration" in r.output
     assert run(cfg, "maint", "--stop", wid).exit_code == 0
     assert wid not in run(cfg, "maint").output
+
+
+def test_list_shows_maintenance_as_of_now(setup):
+    cfg, config, a = setup
+    assert run(cfg, "maint", "--host", "compute-1", "-d", "1h", "--author", "alice").exit_code == 0
+    r = run(cfg, "list")
+    assert "[maintenance:" in r.output

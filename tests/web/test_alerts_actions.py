@@ -129,3 +129,10 @@ def test_maintenance_window_from_the_page(app_store, tmp_path):
     assert SqliteSilenceStore(store.db).maintenance(NOW) == []
     key = tmp_path / "web-secret-key"
     assert key.exists() and stat.S_IMODE(os.stat(key).st_mode) == 0o600
+
+
+def test_alert_in_a_maintenance_window_is_marked_on_the_page(app_store):
+    app, store, seeded = app_store
+    SqliteSilenceStore(store.db).add_maintenance(["h1"], [], NOW - 60, NOW + 3600, "alice", "upgrade", NOW - 60)
+    page = app.test_client().get("/alerts").get_data(as_text=True)
+    assert "in maintenance" in page

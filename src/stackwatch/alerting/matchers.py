@@ -36,6 +36,7 @@ class Matcher:
         regex = None
         if op in ("=~", "!~"):
             try:
+                re.compile(value)  # errors with positions in the user's own text
                 regex = re.compile(f"(?:{value})")
             except re.error as exc:
                 raise MatcherError(f"bad regular expression {value!r} for {name!r}: {exc}") from None

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from stackwatch.alerting.matchers import MatcherError
 from stackwatch.alerting.model import AlertState
+from stackwatch.alerting.silence import mute_reason
 from stackwatch.alerting.timeinput import parse_span, parse_when
 from stackwatch.store.sqlite.acks import SqliteAckStore
 from stackwatch.store.sqlite.nflog import SqliteNflog
@@ -30,12 +31,17 @@ def _index(error: str = "", status: int = 200, form: dict | None = None):
     d = deps()
     now = d.clock()
     resolved = [a for a in d.store.alerts.recent(RECENT) if a.state is AlertState.RESOLVED]
-    active = d.store.alerts.active()
     acks = SqliteAckStore(d.store.db).latest()
     mutes = SqliteSilenceStore(d.store.db)
+    silences, windows = mutes.silences(now), mutes.maintenance(now)
+    roles_of = {h.name: h.roles for h in d.config.inventory.hosts}
+    # marks as of now (a window just planned shows before the pager's next pass); inhibition as the pager saw it
+    active = [a.evolve(muted=mute_reason(dict(a.labels), now, silences, windows, roles_of)
+                       or (a.muted if a.muted.startswith("inhibited:") else ""))
+              for a in d.store.alerts.active()]
     return render_template("alerts.html", active=active, resolved=resolved, now=now,
                            acked={a.fingerprint: _acked(acks, a, now) for a in active},
-                           silences=mutes.silences(now), windows=mutes.maintenance(now),
+                           silences=silences, windows=windows,
                            hosts=[h.name for h in d.config.inventory.hosts], roles=sorted(d.config.inventory.roles),
                            error=error, form=form or {}), status
 
