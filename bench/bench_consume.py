@@ -124,13 +124,15 @@ def bare(broker: RabbitBroker, queue: str, ack_every: int) -> float:
     return N / elapsed
 
 
-def ours(broker: RabbitBroker, queue: str, db_path: Path) -> float:
+def ours(broker: RabbitBroker, queue: str, db_path: Path, helper: bool | None = None) -> float:
     from stackwatch.config import MetricsConfig
     from stackwatch.stacktach.ingest import NotificationIngest
     from stackwatch.store.sqlite import open_store
 
     store = open_store(db_path, MetricsConfig())
-    ingest = NotificationIngest(store.notifications, use_helper=os.environ.get("BENCH_HELPER", "1") == "1")
+    if helper is None:
+        helper = os.environ.get("BENCH_HELPER", "1") == "1"
+    ingest = NotificationIngest(store.notifications, use_helper=helper)
     consumer = NotificationConsumer("bench", [broker.url()], [BINDING], queue, ingest.sink,
                                     pipeline=os.environ.get("BENCH_PIPELINE", "1") == "1")
     t0 = time.perf_counter()
@@ -141,6 +143,7 @@ def ours(broker: RabbitBroker, queue: str, db_path: Path) -> float:
         time.sleep(0.005)
     elapsed = time.perf_counter() - t0
     consumer.stop()
+    ingest.close()
     distinct = store.db.read().execute("SELECT count(DISTINCT message_id) FROM notifications").fetchone()[0]
     store.close()
     assert distinct == N and consumer.stats.acked == N and not ingest.dead, (distinct, consumer.stats, ingest.dead)
@@ -162,6 +165,9 @@ def main() -> int:
             "a'": ("bare pika, json-decode + ack/500", lambda q: bare(broker, q, ack_every=500)),
             "b": ("capture into the embedded store (NotificationConsumer + NotificationIngest)", lambda q: ours(broker, q, base / f"{q}.db")),
         }
+        if os.environ.get("BENCH_ABLATION"):        # the decode helper process on and off, side by side
+            contenders["b0"] = ("  the same, decoding in this process", lambda q: ours(broker, q, base / f"{q}.db", False))
+            contenders["b1"] = ("  the same, decoding in the helper process", lambda q: ours(broker, q, base / f"{q}.db", True))
         runs: dict[str, list[float]] = {key: [] for key in contenders}
         for rep in range(REPEAT):                   # interleaved, so a busy spell of the machine hits all alike
             for key, (label, consume) in contenders.items():
