@@ -158,6 +158,9 @@ class Runtime:
         deleted["alert_history"] = self.store.alerts.enforce_retention(now, self.config.storage.alert_history_retention)
         deleted["events"] = self.events.enforce_retention(now, self.config.logs.retention)
         deleted["notifications"] = self.store.notifications.enforce_retention(now, self.config.notifications.retention)
+        if self.paging is not None:   # delivered and failed pages, as long as the alert history they explain
+            deleted["outbox"] = self.paging.outbox.store.enforce_retention(
+                now, self.config.storage.alert_history_retention)
         log.info("retention: deleted %s", deleted)
 
     def start(self) -> None:

@@ -38,3 +38,25 @@ def test_a_cycle_stores_checks_metrics_and_alerts(make_config):
         assert rt.store.metrics.latest("stackwatch_check_status", {"check": "disk-root"})[0][2] == 2.0
     finally:
         rt.stop()
+
+
+def test_retention_job_forgets_old_delivered_pages(make_config):
+    from stackwatch.alerting.notification import AlertSnapshot, GroupNotification
+
+    cfg = make_config(checks={"host": []}, collectors=[], storage={"alert_history_retention": "30d"},
+                      alerting={"receivers": [{"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/"}],
+                                "route": {"receiver": "hook"}})
+    rt = Runtime.build(cfg)
+    try:
+        assert rt.paging is not None
+        old = time.time() - 40 * 86400
+        n = GroupNotification("n-old", "hook", "{}:{}", (), "trigger",
+                              (AlertSnapshot("fp", "firing", (("alertname", "X"),), (), old),), old)
+        store = rt.paging.outbox.store
+        store.add(n, old)
+        with store.db.write() as conn:   # delivered long ago
+            conn.execute("UPDATE outbox SET state = 'delivered', finished_at = ? WHERE notification_id = 'n-old'", (old,))
+        rt.enforce_retention(time.time())
+        assert store.db.read().execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    finally:
+        rt.stop()
