@@ -44,7 +44,9 @@ def test_status_line_names_the_services_down_and_disabled():
 
 def test_filters_by_binary_and_host():
     rows = CLOUD[:2] + [svc(host="c1", up=False), svc("nova-scheduler", "ctl2", up=False)]
-    assert judge(rows, HeartbeatOptions(binary="nova-compute", host="c2,c3")).summary == "0 services"
+    typo = judge(rows, HeartbeatOptions(binary="nova-compte"))
+    assert typo.state is State.UNKNOWN and typo.summary == "none of the 4 services matches --binary nova-compte"
+    assert judge(rows, HeartbeatOptions(binary="nova-compute", host="c2,c3")).state is State.UNKNOWN
     outcome = judge(rows, HeartbeatOptions(binary="nova-scheduler,nova-conductor"))
     assert outcome.state is State.CRITICAL and "nova-scheduler@ctl2" in outcome.summary
     assert "nova-compute" not in outcome.summary

@@ -71,6 +71,9 @@ def test_patterns_select_and_exclude():
     assert "notifications" not in outcome.summary.split(" - ")[0]
     none = RabbitmqOptions(exclude="*notifications.info,stackwatch.*")
     assert judge(broker(*queues), none).state is State.OK
+    missing = judge(broker(*queues), RabbitmqOptions(queues="cinder-volume*"))
+    assert missing.state is State.UNKNOWN and missing.summary == "no queue matches cinder-volume* among the broker's 4"
+    assert judge(broker(), RabbitmqOptions()).state is State.OK   # an empty broker, all queues asked: a fact
     critical = RabbitmqOptions(queues="stackwatch.test.*", no_consumer_critical="0")
     assert judge(broker(*queues), critical).state is State.CRITICAL
 

@@ -6,7 +6,7 @@ own verdict is used (nova and cinder mark a service down after `service_down_tim
 neutron an agent after `agent_down_time`). "down" counts the enabled services that are down (forced down
 included); disabled services are counted apart, reported by name and judged only if thresholds are given
 (a disabled service is usually maintenance). No services at all is a fact (the lab has no neutron agent),
-reported as such.
+reported as such; a --binary/--host filter that matches nothing is UNKNOWN (a typo must not read as OK).
 
 The judgement (`judge`) is pure; the probe goes through `openstack_api`.
 """
@@ -18,6 +18,7 @@ from stackwatch.checks.core import CheckOutcome, Metric, Range, ScalarContext, S
 from stackwatch.checks.openstack_api import CloudOptions, CloudSession, ServiceRow
 from stackwatch.checks.options import option
 from stackwatch.checks.probe import ProbingCheck
+from stackwatch.states import State
 
 
 def _names(text: str | None) -> tuple[str, ...]:
@@ -78,7 +79,13 @@ class _HeartbeatSummary(Summary):
 
 def judge(rows: list[ServiceRow], options: HeartbeatOptions, noun: str = "service") -> CheckOutcome:
     """The outcome for the services the API listed (pure)."""
-    rows = select(rows, _names(options.binary), _names(options.host))
+    binaries, hosts = _names(options.binary), _names(options.host)
+    selected = select(rows, binaries, hosts)
+    if not selected and (binaries or hosts):  # a filter that matches nothing is a typo or a vanished service
+        return CheckOutcome(State.UNKNOWN, f"none of the {len(rows)} {noun}s matches"
+                            + (f" --binary {options.binary}" if binaries else "")
+                            + (f" --host {options.host}" if hosts else ""))
+    rows = selected
     down = sum(1 for r in rows if r.enabled and (not r.up or r.forced_down))
     disabled = sum(1 for r in rows if not r.enabled)
     metrics = [Metric("down", down, min=0, max=len(rows)), Metric("disabled", disabled, min=0, max=len(rows)),

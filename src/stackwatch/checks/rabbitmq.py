@@ -155,6 +155,10 @@ def judge(broker: Broker, options: RabbitmqOptions) -> CheckOutcome:
                  _Alarm("disk_alarm", "disk free alarm on {node}"),
                  _Alarm("partitions", "network partition seen by {node}")]
 
+    if not queues and _patterns(options.queues) != ("*",):  # named queues that do not exist: no OK
+        return CheckOutcome(State.UNKNOWN, f"no queue matches {options.queues}"
+                            + (f" (without {options.exclude})" if options.exclude else "")
+                            + f" among the broker's {len(broker.queues)}")
     if queues and no_stats == len(queues):  # statistics off (or not yet gathered): depth cannot be judged
         return CheckOutcome(State.UNKNOWN, f"the management API gives no message counts for the {len(queues)} "
                                            f"matching queues (statistics disabled or not yet collected)")
