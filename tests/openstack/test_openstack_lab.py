@@ -90,13 +90,22 @@ QUOTA_USED = {("compute", "instances"): "totalInstancesUsed", ("compute", "cores
 def test_quota_report_matches_openstack_quota_show_and_limits_show(lab, project, tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("inventory: {hosts: [{name: localhost, address: 127.0.0.1, roles: []}]}\nopenstack: {}\n")
-    out = CliRunner().invoke(cli, ["quota-report", "--config", str(config), "--project", project, "--format", "json"])
+
+    def usage():
+        return {d["Name"]: d["Value"] for d in lab.openstack("limits", "show", "--absolute", "--project", project,
+                                                              as_json=True)}
+
+    for _attempt in range(3):  # other sessions may boot or delete in the project meanwhile: a quiet moment
+        before = usage()
+        out = CliRunner().invoke(cli, ["quota-report", "--config", str(config), "--project", project,
+                                       "--format", "json"])
+        limits = usage()
+        if before == limits:
+            break
     assert out.exit_code == 0, out.output
     ours = {(r["service"], r["resource"]): r for r in json.loads(out.output)}
     assert {r["project"] for r in ours.values()} == {project}
     shown = lab.openstack("quota", "show", project, as_json=True)
-    limits = {d["Name"]: d["Value"] for d in lab.openstack("limits", "show", "--absolute", "--project", project,
-                                                            as_json=True)}
     for key, cli_name in QUOTA_LIMITS.items():
         assert ours[key]["limit"] == shown[cli_name], (key, ours[key], shown[cli_name])
     for key, cli_name in QUOTA_USED.items():
