@@ -12,6 +12,7 @@ from stackwatch.config import Config
 from stackwatch.stacktach.ingest import NotificationIngest
 
 log = logging.getLogger(__name__)
+_PHASES = (".start", ".end", ".error")
 
 
 def open_notification_store(config: Config, sqlite_store):
@@ -72,7 +73,10 @@ class NotificationRuntime:
         from stackwatch.stacktach.trends import inventory_samples, operation_samples, total_samples
 
         stuck_after = self.config.notifications.stuck_after
-        notes = notifications_of(store.notifications.query(start=now - stuck_after - 2 * interval, limit=1_000_000))
+        rows = store.notifications.query(start=now - stuck_after - 2 * interval, limit=1_000_000)
+        # operations are made of their start/end/error notifications and the errors (lifecycle._close takes its
+        # dimensions from those): only they are decoded again, not the instance.update flood around them
+        notes = notifications_of(r for r in rows if r.is_error or r.name.endswith(_PHASES))
         samples = total_samples(self.ingest.totals, self.ingest.errors, now)
         samples += operation_samples(timings(notes, now, stuck_after), now - interval, now)
         samples += inventory_samples(*store.notifications.alive_instances(), now)

@@ -14,6 +14,7 @@ import math
 from datetime import datetime, timezone
 
 _MAX_EPOCH = 32503680000.0          # 3000-01-01: larger numbers are not epoch seconds
+_EPOCH_NAIVE = datetime(1970, 1, 1)
 
 
 def parse_time(value: object) -> float | None:
@@ -30,9 +31,8 @@ def parse_time(value: object) -> float | None:
         return None
     try:
         dt = datetime.fromisoformat(text)
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        v = dt.timestamp()
+        # naive is UTC: the same exact arithmetic as .timestamp() of an aware time
+        v = (dt - _EPOCH_NAIVE).total_seconds() if dt.tzinfo is None else dt.timestamp()
     except (ValueError, OverflowError, OSError):
         return None
     return v if 0.0 <= v < _MAX_EPOCH else None
