@@ -288,6 +288,9 @@ def test_config_names_the_archive_and_shares_the_logs_cluster(tmp_path):
     assert own.notifications.elasticsearch.index_prefix == "nt"
     with pytest.raises(ConfigError, match="notifications.elasticsearch: required with backend: elasticsearch"):
         config(notifications={"backend": "elasticsearch"})
+    with pytest.raises(ConfigError, match="overlaps the logs' index prefix 'stackwatch'"):
+        config(logs={"elasticsearch": {"hosts": ["http://es-1:9200"], "index_prefix": "stackwatch"}},
+               notifications={"backend": "elasticsearch"})
 
 
 def test_events_commands_and_pages_answer_from_elasticsearch(tmp_path, es_url):

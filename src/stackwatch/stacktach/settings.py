@@ -33,7 +33,12 @@ def build_archive_backend(r: Reader, m: dict, logs: LogsConfig) -> tuple[str, El
                       "e.g. {hosts: [http://127.0.0.1:9200]}")
         else:
             es = replace(logs.elasticsearch, index_prefix=DEFAULT_PREFIX)
-    if es is not None and logs.elasticsearch is not None and es.index_prefix == logs.elasticsearch.index_prefix:
-        r.problem(f"{path}.index_prefix", f"{es.index_prefix!r} is the logs' index prefix",
-                  f"use another, e.g. {DEFAULT_PREFIX}")
+    if es is not None and logs.elasticsearch is not None and _overlap(es.index_prefix, logs.elasticsearch.index_prefix):
+        # the logs' `<prefix>-*` indices and templates must not take in the notifications' (or the reverse)
+        r.problem(f"{path}.index_prefix", f"{es.index_prefix!r} overlaps the logs' index prefix "
+                  f"{logs.elasticsearch.index_prefix!r}", f"use another, e.g. {DEFAULT_PREFIX}")
     return backend, es
+
+
+def _overlap(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "-") or b.startswith(a + "-") or a.startswith(b + "_") or b.startswith(a + "_")
