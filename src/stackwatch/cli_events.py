@@ -238,7 +238,8 @@ def events_consume(config, verbose: int) -> None:
 def events_watch(config, interval: float, errors_only: bool) -> None:
     """Print notifications as they are stored (by serve or `events consume`), until Ctrl-C."""
     store = _store(config)
-    seen = store.db.read().execute("SELECT coalesce(max(id), 0) FROM notifications").fetchone()[0]
+    # what is already there (ids grow with insertion in either archive) is not printed
+    seen = max((r.id for r in store.notifications.query(start=time.time() - 3600, limit=100000)), default=0)
     try:
         while True:
             rows = [r for r in store.notifications.query(start=time.time() - 3600, errors_only=errors_only,
