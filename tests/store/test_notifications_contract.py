@@ -207,7 +207,8 @@ def test_resource_events_oldest_first(archive):
     def vol(event, mid, ts, status, size):
         return msg(body(f"volume.{event}", mid, ts, publisher="volume.stor1@lvm#pool", volume_id="vol-1",
                         status=status, size=size, host="stor1@lvm#pool"), exchange="openstack")
-    store_all(archive, [vol("create.end", "v1", T0, "available", "10"), vol("resize.end", "v2", T0 + 5, "available", 20),
+    store_all(archive, [vol("create.end", "v1", T0, "available", "10"),
+                        vol("resize.end", "v2", T0 + 5, "available", 20),
                         vol("attach.end", "v3", T0 + 9, "in-use", 20),
                         msg(body("image.upload", "i1", T0 + 1, publisher="image.glance1", id="img-1", status="active",
                                  size=12_345_678), exchange="glance")])

@@ -3,6 +3,10 @@
 with their reason), and counted. `sink` is the `message.NotificationSink` the consumer calls: it returns
 only after the commit, so the consumer acknowledges only what is stored, and a bad body never blocks the
 queue (it is stored as a dead letter and acknowledged like any other).
+
+A big batch is decoded by a helper process (`decode_helper`) a chunk ahead, its rows fed to the store's
+insert as they come back; a small batch, or any trouble with the helper, is decoded here. The archive is
+whichever `NotificationStore` it is given (SQLite's, or Elasticsearch's).
 """
 
 from __future__ import annotations
