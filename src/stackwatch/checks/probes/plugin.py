@@ -62,7 +62,7 @@ def _budget(standalone: bool) -> float | None:
     import signal
 
     left, _ = signal.getitimer(signal.ITIMER_REAL)
-    return max(1.0, left - CLEANUP_MARGIN) if left else None
+    return max(1.0, left - min(CLEANUP_MARGIN, left / 3)) if left else None
 
 
 def _register(kind: str) -> type:

@@ -84,20 +84,23 @@ class Run:
     def step(self, name: str, fn: Callable[[Deadline], object]):
         """Run one step against its deadline; a failure is recorded and raised again as StepFailed."""
         seconds = self.step_timeout
+        note = ""
         if self._end is not None:  # the whole run must end in time to clean up (stackwatch-check's -t)
-            seconds = max(1.0, min(seconds, self._end - self.clock()))
+            left = max(1.0, self._end - self.clock())
+            if left < seconds:
+                seconds, note = left, f" (the run's time budget left this step {left:.0f}s: raise -t)"
         deadline = Deadline(seconds, self.clock)
         started = self.clock()
         try:
             value = fn(deadline)
         except ApiError as exc:
-            self._record(name, started, exc.line(), exc.request_id)
+            self._record(name, started, exc.line() + note, exc.request_id)
             raise StepFailed(exc.line(), exc.request_id) from None
         except StepFailed as exc:
-            self._record(name, started, one_line(str(exc)), exc.request_id)
+            self._record(name, started, one_line(str(exc)) + note, exc.request_id)
             raise
         except Exception as exc:  # anything else is still this step's failure, one-lined
-            self._record(name, started, f"{type(exc).__name__}: {one_line(str(exc))}", None)
+            self._record(name, started, f"{type(exc).__name__}: {one_line(str(exc))}{note}", None)
             raise StepFailed(str(exc)) from None
         self.steps.append(core.Step(name, self.clock() - started))
         return value
