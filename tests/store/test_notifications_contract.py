@@ -18,6 +18,8 @@ import pytest
 
 from stackwatch.stacktach.ingest import NotificationIngest
 from stackwatch.stacktach.message import AmqpMessage
+from tests.stacktach.rabbitmq_server import rabbitmq  # noqa: F401  (fixture: Debian's rabbitmq-server)
+from tests.stacktach.test_amqp import publish, queue_depth, wait_until
 from tests.store.es_server import EsServer, FlakyProxy, noida_binary
 
 UUID = "9f1e7a4c-3d2b-4c5e-8f6a-1b2c3d4e5f60"
@@ -350,3 +352,46 @@ def test_events_commands_and_pages_answer_from_elasticsearch(tmp_path, es_url):
                 admin.indices.delete(index=name)
             admin.options(ignore_status=404).indices.delete_index_template(name=p)
         admin.close()
+
+
+def test_a_real_consumer_acknowledges_nothing_while_elasticsearch_is_away(make_es_store, es_url, rabbitmq):  # noqa: F811
+    """RabbitMQ (Debian's, started by the tests) -> NotificationConsumer -> the ingest -> Elasticsearch behind a
+    proxy that answers 503: every batch is refused (StoreUnavailable), nothing is acknowledged, the broker keeps
+    the notifications; once Elasticsearch is back they are all stored, each once."""
+    from stackwatch.stacktach.amqp import NotificationConsumer
+    from stackwatch.store.elasticsearch import RetryPolicy
+
+    broker = rabbitmq
+    queue = f"stackwatch.es-outage.{uuid.uuid4().hex[:8]}"
+    with FlakyProxy(es_url) as proxy:
+        store = make_es_store(proxy.url, retry=RetryPolicy(retry_for=0.3, initial_backoff=0.05))
+        ingest = NotificationIngest(store, use_helper=False)
+        consumer = NotificationConsumer("region-one", [broker.url()], [("nova", "notifications.info")], queue,
+                                        ingest.sink, prefetch=100, batch_max=50, backoff_base=0.1, backoff_max=0.5)
+        proxy.down = True
+        consumer.start()
+        try:
+            wait_until(lambda: broker_has_queue(broker, queue), 30, "the consumer's queue")
+            publish(broker, [("nova", "notifications.info", body("compute.instance.update", f"out-{i:04d}",
+                                                                 T0 + i, instance_id=UUID)) for i in range(300)])
+            wait_until(lambda: consumer.stats.refused >= 3, 60, "refused batches")
+            assert consumer.stats.acked == 0 and ingest.stored == 0
+            assert queue_depth(broker, queue) + consumer.stats.delivered - consumer.stats.acked >= 300
+            proxy.down = False
+            wait_until(lambda: ingest.stored == 300, 120, "300 stored once Elasticsearch is back")
+            wait_until(lambda: consumer.stats.acked >= 300, 30, "all acknowledged")
+            assert queue_depth(broker, queue) == 0
+            rows = store.query(limit=10_000)
+            assert len(rows) == len({r.message_id for r in rows}) == 300
+        finally:
+            consumer.stop()
+            broker.delete_queue(queue)
+
+
+def broker_has_queue(broker, queue: str) -> bool:
+    try:
+        queue_depth(broker, queue)
+        return True
+    except Exception:
+        return False
+
