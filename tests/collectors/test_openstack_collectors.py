@@ -94,15 +94,19 @@ def test_a_bad_answer_is_an_error_of_that_part_only(fake_cloud, source, fault): 
     assert expected in error and "GET /servers/detail" in error
 
 
-def test_expired_credentials_are_an_error_not_a_crash(fake_cloud, source):  # noqa: F811
+def test_expired_credentials_are_an_error_not_a_crash(fake_cloud):  # noqa: F811
+    clock = [100.0]
+    source = InventorySource(OpenStackConfig(enabled=True, timeout=3), clock=lambda: clock[0])
     fake_cloud.expired = True
     collector = OpenStackCollector(source, "compute_services")
     samples = collector.collect(1.0)
     assert values(samples, "stackwatch_collector_up") == {(("collector", "openstack_compute_services"),): 0.0}
     assert "expired" in collector.last_error
     fake_cloud.expired = False
+    clock[0] += 60  # the next poll, a minute later, authenticates again
     assert values(collector.collect(2.0), "stackwatch_collector_up") == {
         (("collector", "openstack_compute_services"),): 1.0}
+    source.close()
 
 
 def test_a_cloud_without_cinder_has_quotas_of_the_others_and_a_clear_volume_error(fake_cloud, source):  # noqa: F811
@@ -122,3 +126,12 @@ def test_a_list_the_cloud_does_not_offer_is_no_rows_and_no_error(fake_cloud, sou
     samples = collector.collect(1.0)
     assert collector.last_error is None
     assert values(samples, "stackwatch_openstack_network_agents") == {}
+
+
+def test_one_cycle_tries_a_failing_keystone_once(fake_cloud, source):  # noqa: F811
+    fake_cloud.expired = True
+    cycle = InventoryCycle(source, COLLECTOR_NAMES)
+    samples = cycle.collect(1.0)
+    cycle.close()
+    assert set(values(samples, "stackwatch_collector_up").values()) == {0.0}
+    assert sum(1 for m, p in fake_cloud.requests if p.endswith("/auth/tokens")) == 1

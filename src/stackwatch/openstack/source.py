@@ -25,6 +25,7 @@ from stackwatch.openstack.inventory import Row
 log = logging.getLogger(__name__)
 
 SERVERS_MICROVERSION = "2.47"  # the flavor embedded in each server: no flavor lookups
+RECONNECT_AFTER = 5.0           # seconds a failed connection attempt is remembered
 
 
 class InventorySource:
@@ -39,6 +40,7 @@ class InventorySource:
         self._last_full = None
         self._clock = clock
         self.unavailable: set[str] = set()  # lists this cloud does not offer (404: extension not deployed)
+        self._failure: tuple[float, Exception | None] = (0.0, None)
 
     def _connect(self) -> Api:
         from stackwatch.openstack.connection import connect
@@ -47,15 +49,25 @@ class InventorySource:
         return Api(connect(c.cloud, region=c.region, timeout=c.timeout, authenticate=True), c.timeout)
 
     def api(self) -> Api:
+        """The connection, made on first use; a failed attempt is reused for a few seconds, so the parts of one
+        cycle do not each knock on a keystone that is down."""
         with self._lock:
             if self._api is None:
-                self._api = self._api_factory()
+                failed_at, problem = self._failure
+                if problem is not None and self._clock() - failed_at < RECONNECT_AFTER:
+                    raise problem
+                try:
+                    self._api = self._api_factory()
+                except Exception as exc:
+                    self._failure = (self._clock(), exc)
+                    raise
+                self._failure = (0.0, None)
             return self._api
 
     def forget_connection(self) -> None:
         """Drop the connection (after a 401: the next call authenticates again)."""
         with self._lock:
-            self._api = None
+            self._api, self._failure = None, (0.0, None)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
