@@ -89,22 +89,19 @@ def table(rows: list[QuotaRow]) -> str:
     """One table per project, as the guide prints it; rows over 80% marked with '!'."""
     out = []
     for project in sorted({q.project for q in rows}):
-        cells = [("Resource", "Used", "Limit", "%")] + [_cells(q) for q in rows if q.project == project]
+        mine = [q for q in rows if q.project == project]
+        cells = [("Resource", "Used", "Limit", "%")] + [_cells(q) for q in mine]
         widths = [max(len(c[i]) for c in cells) for i in range(4)]
         line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
         out += [f"Project {project}", line]
         for i, c in enumerate(cells):
-            mark = " !" if i and rows_for(rows, project)[i - 1].high else ""
+            mark = " !" if i and mine[i - 1].high else ""
             out.append("| " + " | ".join(c[j].ljust(widths[j]) if j == 0 else c[j].rjust(widths[j])
                                          for j in range(4)) + " |" + mark)
             if i == 0:
                 out.append(line)
         out += [line, ""]
     return "\n".join(out)
-
-
-def rows_for(rows: list[QuotaRow], project: str) -> list[QuotaRow]:
-    return [q for q in rows if q.project == project]
 
 
 def to_csv(rows: list[QuotaRow]) -> str:
