@@ -172,7 +172,7 @@ class TestHelperProcess:
             monkeypatch.setattr(ingest_module, "WORKER_MIN_BATCH", 400 if helper else 10 ** 9)
             s = open_store(tmp_path / f"helper-{helper}.db", MetricsConfig())
             watch = WatchRecorder()
-            ingest = make_ingest(events=s.events, logwatch=watch)
+            ingest = make_ingest(events=s.events, logwatch=watch, helpers=2)   # chunks round-robin over two
             for batch in batches:
                 ingest.sink(batch)
             assert (ingest._worker is not None) is helper
@@ -192,8 +192,8 @@ class TestHelperProcess:
         def dying_receive():
             calls.append(1)
             if len(calls) == 2:                               # mid-batch: the helper is gone
-                worker._proc.kill()
-                worker._proc.wait()
+                worker.workers[0]._proc.kill()
+                worker.workers[0]._proc.wait()
             return receive()
         monkeypatch.setattr(worker, "receive", dying_receive)
         ingest.sink(self.big_batch(1000, 1000))               # its first chunk from the helper, the rest here

@@ -384,3 +384,35 @@ def test_relp_stop_answers_what_was_stored(receivers):
     acks = [f.txnr for f in frames if f.command == "rsp" and f.data == b"200 OK"]
     assert len(acks) == len(sink.data()) == 50 and frames[-1].command == "serverclose"
     c.close()
+
+
+def test_overlapping_batches_are_all_stored_and_relp_answered_in_order(receivers):
+    """overlap=2: two batches in the sink at once (the second waits for the first to be let go here);
+    every frame is answered once stored, in command order."""
+    sink = MemorySink()
+    inside, most, first_gate = [0], [0], threading.Event()
+    lock = threading.Lock()
+
+    def slow_sink(batch):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            first = len(sink.calls) == 0 and inside[0] == 1
+        try:
+            if first:
+                first_gate.wait(10)                          # held until a second batch is in the sink too
+            else:
+                first_gate.set()
+            sink(batch)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    r = receivers(slow_sink, relp=LOCAL, batch_max=50, batch_wait=0.01, overlap=2)
+    c = RelpClient(r.bound_ports["relp"])
+    relp_open(c)
+    txnrs = [c.send(b"syslog", b"<134>1 - h app - - - overlap %d\n" % i) for i in range(500)]
+    answers = c.frames(500)
+    c.close()
+    assert [f.txnr for f in answers] == txnrs and {f.data for f in answers} == {b"200 OK"}
+    assert most[0] == 2 and sorted(sink.data()) == sorted(b"<134>1 - h app - - - overlap %d" % i for i in range(500))

@@ -23,7 +23,7 @@ from stackwatch.rsyslog.logevent import event_values, record_to_event
 from stackwatch.rsyslog.logmetrics import LogMetrics
 from stackwatch.rsyslog.message import RawMessage
 from stackwatch.rsyslog.parse import parse_lines, parse_syslog_message
-from stackwatch.rsyslog.parseworker import ParseWorker, WorkerFailed, chunks, function_name, merge_metrics
+from stackwatch.rsyslog.parseworker import ParsePool, WorkerFailed, chunks, function_name, merge_metrics
 from stackwatch.rsyslog.record import LogRecord
 from stackwatch.rsyslog.timestamps import Clock
 from stackwatch.store.interfaces import Event
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 #: Batches with at least this many syslog messages are parsed by the helper process.
 WORKER_MIN_BATCH = 400
 _RESTART_AFTER = 30.0        # seconds before starting a helper again after one failed
+_WORKER_WAIT = 120.0         # seconds a big batch waits for the helper before being parsed here
 _PART = 256                  # records parsed here handed to the store at a time
 
 
@@ -52,7 +53,7 @@ class _Parsed:
 class LogIngest:
     def __init__(self, events, hostname: str, facility_services: dict[int, str] | None = None,
                  timezone: str = "UTC", logwatch=None, metric_store=None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, helpers: int = 1):
         self.events = events
         self.hostname = hostname
         self.facility_services = facility_services or {}
@@ -61,14 +62,15 @@ class LogIngest:
         self.logwatch = logwatch
         self.metric_store = metric_store
         self.clock = clock
+        self.helpers = helpers                        # parse helper processes for big batches
         self.metrics = LogMetrics()
         # the store's own rows, made by whoever parses (see the module docstring); else Events
         self._row_values = getattr(events, "row_values", None) if hasattr(events, "add_rows") else None
         self._syslog_clock = Clock(self.tz)
         self._peer_hosts: dict[str, str] = {}     # "10.0.0.5:41234" -> "10.0.0.5"
         self._lock = threading.Lock()
-        self._worker: ParseWorker | None = None
-        self._worker_lock = threading.Lock()          # one batch at a time talks to the helper
+        self._worker: ParsePool | None = None        # the helper processes
+        self._worker_lock = threading.Lock()          # one batch at a time talks to the helpers
         self._worker_failed_at = float("-inf")
         self.received = 0
         self.stored = 0
@@ -133,8 +135,10 @@ class LogIngest:
         or flat lists of the store's row values (`_row_values`). The syslog messages of a big batch are
         parsed by the helper process."""
         syslog = [m for m in batch if m.transport != "file"]
-        if len(syslog) >= WORKER_MIN_BATCH and self._worker_lock.acquire(blocking=False):
-            try:                                      # (a concurrent sink call parses here instead)
+        # A concurrent sink call (the receiver overlaps two batches) waits for the helper: that call is done
+        # parsing with it before it stores, so this one's parse runs beside that store.
+        if len(syslog) >= WORKER_MIN_BATCH and self._worker_lock.acquire(timeout=_WORKER_WAIT):
+            try:
                 worker = self._helper()
                 if worker is not None:
                     yield from self._from_worker(worker, syslog, parsed)
@@ -159,7 +163,7 @@ class LogIngest:
         if part:
             yield part
 
-    def _from_worker(self, worker: ParseWorker, msgs: list[RawMessage], parsed: _Parsed) -> Iterator[list]:
+    def _from_worker(self, worker: ParsePool, msgs: list[RawMessage], parsed: _Parsed) -> Iterator[list]:
         """Chunk i's values go to the store while the helper parses the next `worker.ahead` chunks."""
         want_records = self.logwatch is not None and self.logwatch.active
         peer_host = self._peer_host
@@ -191,13 +195,13 @@ class LogIngest:
             if worker is self._worker and worker.pending and not worker.drain():   # the store stopped reading
                 self._worker_lost(WorkerFailed("no answer after a failed write"))
 
-    def _helper(self) -> ParseWorker | None:
+    def _helper(self) -> ParsePool | None:
         if self._worker is None or not self._worker.alive():
             if time.monotonic() - self._worker_failed_at < _RESTART_AFTER:
                 return None
             try:
                 encoder = function_name(self._row_values) if self._row_values is not None else ""
-                self._worker = ParseWorker(self.timezone, self.facility_services, encoder)
+                self._worker = ParsePool(self.helpers, self.timezone, self.facility_services, encoder)
             except Exception as exc:                  # no processes here: parse in this one
                 self._worker_lost(WorkerFailed(f"cannot start: {exc}"))
                 return None

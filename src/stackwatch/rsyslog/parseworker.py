@@ -114,6 +114,46 @@ class ParseWorker:
             self._proc.wait(2)
 
 
+class ParsePool:
+    """Several helpers as one `ParseWorker`: chunks go round-robin, answers come back in the order sent."""
+
+    def __init__(self, size: int, timezone: str, facility_services: dict[int, str], encoder: str = ""):
+        self.workers: list[ParseWorker] = []
+        try:
+            for _ in range(max(1, size)):
+                self.workers.append(ParseWorker(timezone, facility_services, encoder))
+        except Exception:
+            self.close()
+            raise
+        self.ahead = len(self.workers) * min(w.ahead for w in self.workers)
+        self._sent = self._received = 0
+
+    @property
+    def pending(self) -> int:
+        return sum(w.pending for w in self.workers)
+
+    def alive(self) -> bool:
+        return all(w.alive() for w in self.workers)
+
+    def send(self, messages: list[tuple[bytes, float, str, str]], want_records: bool) -> None:
+        self.workers[self._sent % len(self.workers)].send(messages, want_records)
+        self._sent += 1
+
+    def receive(self) -> tuple[list, tuple, list[LogRecord] | None]:
+        worker = self.workers[self._received % len(self.workers)]
+        self._received += 1
+        return worker.receive()
+
+    def drain(self) -> bool:
+        ok = all([w.drain() for w in self.workers])
+        self._received = self._sent
+        return ok
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+
+
 def _widen_pipe(fd: int) -> bool:
     """Make the pipe hold PIPE_SIZE bytes (Linux); False where it cannot."""
     try:

@@ -80,7 +80,7 @@ class SyslogReceiver:
                  tls: tuple[str, int, ssl.SSLContext] | None = None, relp: tuple[str, int] | None = None,
                  relp_tls: tuple[str, int, ssl.SSLContext] | None = None,
                  batch_max: int = 1000, batch_wait: float = 0.05, max_message: int = MAX_MESSAGE,
-                 stop_grace: float = 1.0, stop_timeout: float = 10.0):
+                 stop_grace: float = 1.0, stop_timeout: float = 10.0, overlap: int = 1):
         self._sink = sink
         self._listen = {"tcp": tcp, "udp": udp, "tls": tls, "relp": relp, "relp_tls": relp_tls}
         self.batch_max, self.batch_wait, self.max_message = batch_max, batch_wait, max_message
@@ -90,7 +90,10 @@ class SyslogReceiver:
         self.framing_errors = self.oversized = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stackwatch-sink")
+        # `overlap` batches may be in the sink at once (each in its own worker thread): a sink that parses
+        # and then stores (the log ingest) parses the next batch while it stores one. 1: one at a time, in order.
+        self.overlap = max(1, overlap)
+        self._executor = concurrent.futures.ThreadPoolExecutor(self.overlap, thread_name_prefix="stackwatch-sink")
         self._servers: list[asyncio.AbstractServer] = []
         self._udp: asyncio.DatagramTransport | None = None
         self._conns: set[_Conn] = set()
@@ -148,7 +151,10 @@ class SyslogReceiver:
     async def _startup(self) -> None:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._limit = max(2 * self.batch_max, 64)        # messages queued before readers wait
-        self._queued = 0                                 # messages queued or in the batch being stored
+        self._queued = 0                                 # messages queued or in batches being stored
+        self._waiting = 0                                # messages queued or being batched, not yet stored
+        self._slots = asyncio.Semaphore(self.overlap)
+        self._storing: set[asyncio.Task] = set()
         self._room = asyncio.Event()
         self._full = asyncio.Event()
         self._flusher = asyncio.create_task(self._flush_loop())
@@ -180,14 +186,16 @@ class SyslogReceiver:
     def _enqueue(self, item: _Item) -> None:
         self._queue.put_nowait(item)
         self._queued += len(item.msgs)
-        if self._queued >= self.batch_max:
+        self._waiting += len(item.msgs)
+        if self._waiting >= self.batch_max:
             self._full.set()
 
     async def _flush_loop(self) -> None:
         queue, loop = self._queue, asyncio.get_running_loop()
         while True:
+            await self._slots.acquire()                       # a sink worker is free
             batch = [await queue.get()]
-            if self._queued < self.batch_max and not self._stopping:
+            if self._waiting < self.batch_max and not self._stopping:
                 self._full.clear()
                 try:
                     await asyncio.wait_for(self._full.wait(), self.batch_wait)
@@ -198,13 +206,20 @@ class SyslogReceiver:
                 item = queue.get_nowait()
                 batch.append(item)
                 n += len(item.msgs)
-            try:
-                await self._store(batch, loop)
-            finally:
-                self._queued -= n
-                self._room.set()
-                for _ in batch:
-                    queue.task_done()
+            self._waiting -= n
+            task = asyncio.create_task(self._store_batch(batch, n, loop))
+            self._storing.add(task)
+            task.add_done_callback(self._storing.discard)
+
+    async def _store_batch(self, batch: list[_Item], n: int, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            await self._store(batch, loop)
+        finally:
+            self._queued -= n
+            self._room.set()
+            for _ in batch:
+                self._queue.task_done()
+            self._slots.release()
 
     async def _store(self, batch: list[_Item], loop: asyncio.AbstractEventLoop) -> None:
         pause = 0.1

@@ -155,6 +155,7 @@ class SqliteEventStore:
     def __init__(self, db: Database):
         self.db = db
         self._tuned = None                       # the writer connection _WRITER_PRAGMAS were set on
+        self._adding = threading.Lock()          # held by the add_rows call writing; others read ahead
         self._checkpointer = _Checkpointer(db.path)
 
     def add(self, events: Iterable[Event]) -> int:
@@ -170,6 +171,21 @@ class SqliteEventStore:
         first = next((values for values in it if values), None)
         if first is None:
             return 0
+        # While another call writes, read chunks ahead (a producer such as the log parse helper goes on
+        # with the next ones meanwhile); then insert them and the rest as they come.
+        ahead = [first]
+        while not self._adding.acquire(timeout=0.002):
+            values = next(it, None)
+            if values is None:
+                self._adding.acquire()
+                break
+            ahead.append(values)
+        try:
+            return self._add_rows(chain(ahead, it))
+        finally:
+            self._adding.release()
+
+    def _add_rows(self, chunks: Iterator[list]) -> int:
         rows = 0
         with self.db.write() as conn:
             if conn is not self._tuned:
@@ -177,9 +193,10 @@ class SqliteEventStore:
                     conn.execute(pragma)
                 self._tuned = conn
             last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-            for values in chain([first], it):
-                rows += len(values) // _WIDTH
-                _insert(conn, values)
+            for values in chunks:
+                if values:
+                    rows += len(values) // _WIDTH
+                    _insert(conn, values)
             _index(conn, last)
         self._checkpointer.poke()
         return rows
