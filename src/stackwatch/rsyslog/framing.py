@@ -13,11 +13,13 @@ Pure: stdlib only.
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 MAX_MESSAGE = 64 * 1024
 _DIGITS = frozenset(b"0123456789")
 _MAX_LEN_DIGITS = 9
+_OCTET_COUNT = re.compile(rb"(\d{1,9}) ")         # the common case, matched in one step
 
 
 class FramingStats(Protocol):
@@ -52,7 +54,20 @@ class SyslogFramer:
         buf, out, pos = self._buf, [], 0
         buf += data
         n = len(buf)
+        octet_count, limit, stats = _OCTET_COUNT.match, self._max, self._stats
         while pos < n:
+            if not self._skip and not self._skip_line:       # a whole octet-counted frame: the fast path
+                m = octet_count(buf, pos)
+                if m is not None:
+                    length, start = int(m.group(1)), m.end()
+                    if 0 < length <= limit and n - start >= length:
+                        frame = bytes(buf[start:start + length]).rstrip(b"\r\n\0")
+                        if frame:
+                            if frame[:1] != b"<":
+                                stats.framing_errors += 1
+                            out.append(frame)
+                        pos = start + length
+                        continue
             if self._skip:
                 step = min(self._skip, n - pos)
                 self._skip -= step
