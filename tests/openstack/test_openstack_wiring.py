@@ -126,3 +126,27 @@ def test_quotas_page_sorts_highlights_and_escapes(tmp_path):
         assert client.get("/quotas?sort=evil&order=sideways").status_code == 200
     finally:
         store.close()
+
+
+def test_probes_page_links_the_failed_steps_request_id_to_its_trace(tmp_path):
+    from stackwatch.model import CheckResult
+    from stackwatch.store.sqlite import open_store
+
+    c = config(tmp_path, {})
+    store = open_store(tmp_path / "p.db", c.metrics)
+    rid = "req-0b2dc194-22ab-10ad-bb30-772ebeaea2f2"
+    store.checks.record(CheckResult("openstack", "probe-image", State.CRITICAL,
+                                    f"step upload failed after 2.0s: image PUT /images/x/file: HTTP 503: {XSS} "
+                                    f"(request {rid}, trace /trace/{rid})", 1000.0))
+    store.checks.record(CheckResult("openstack", "probe-user", State.OK, "4 steps in 1.2s", 1000.0))
+    store.checks.record(CheckResult("h1", "disk", State.OK, "DISK OK", 1000.0))
+    store.metrics.write([Sample(SeriesKey.of("stackwatch_probe_step_seconds", {"probe": "image", "step": "create"}),
+                                1000.0, 0.25, Kind.GAUGE)])
+    try:
+        page = create_app(c, store, clock=lambda: 1010.0).test_client().get("/probes").get_data(as_text=True)
+    finally:
+        store.close()
+    assert f'<a class="request-id" href="/trace/{rid}">{rid}</a>' in page
+    assert XSS not in page and "&lt;script&gt;" in page
+    assert "probe-user" in page and ">disk<" not in page
+    assert "create 0.25s" in page
