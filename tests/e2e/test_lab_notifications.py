@@ -370,8 +370,6 @@ def test_volume_and_image_lifecycles_feed_the_inventory(healthy_lab, lab_serve, 
         found = fold(resource_events(db_path, service)).get(rid)
         return found if found is not None and found.status == status else None
     try:
-        wait_for("the volume available", lambda: lab.openstack("volume", "show", vol["id"], as_json=True)["status"]
-                 == "available")
         v = wait_for("the volume available in the inventory", lambda: current("cinder", vol["id"], "available"))
         assert v.size == 1.0 and v.tenant != "unknown" and v.host != "unknown"
         image = lab.openstack("image", "create", "--file", str(image_file), "--disk-format", "raw",
