@@ -36,6 +36,8 @@ class FakeCloud:
         self.requests: list[tuple[str, str]] = []
         self.created_images: dict[str, dict] = {}  # what the image probe created and did not delete
         self.image_data: dict[str, bytes] = {}
+        self.created_servers: dict[str, dict] = {}  # what the instance probe booted and did not delete
+        self.boot_status = "ACTIVE"                 # the status a booted server shows
         self.hang_seconds = 30.0
         self.hypervisor_names = [f"compute-{i:03d}" for i in range(hypervisors)]
         self.projects = [{"id": PROJECT if i == 0 else uuid.UUID(int=i).hex, "name": f"project-{i}",
@@ -125,6 +127,25 @@ class FakeCloud:
                 if since:
                     items = [s for s in items if s["updated"] >= since]
                 return 200, {"servers": _page(items, q)}
+            if sub == "/flavors":
+                return 200, {"flavors": [{"id": "1", "name": "m1.tiny"}, {"id": "2", "name": "m1.small"}]}
+            if sub == "/servers" and method == "POST":
+                server = {"id": str(uuid.uuid4()), "name": body["server"]["name"], "status": self.boot_status,
+                          "metadata": body["server"].get("metadata", {})}
+                if self.boot_status == "ERROR":
+                    server["fault"] = {"code": 500, "message": "No valid host was found. There are not enough "
+                                                                "hosts available."}
+                self.created_servers[server["id"]] = server
+                return 202, {"server": {"id": server["id"]}}
+            m = re.fullmatch(r"/servers/([\w-]+)", sub)
+            if m:
+                server = self.created_servers.get(m.group(1))
+                if server is None:
+                    return 404, {"itemNotFound": {"code": 404, "message": f"Instance {m.group(1)} could not be found."}}
+                if method == "DELETE":
+                    del self.created_servers[m.group(1)]
+                    return 204, None
+                return 200, {"server": server}
             m = re.fullmatch(r"/os-quota-sets/(\w+)/detail", sub)
             if m:
                 return 200, ANSWERS["compute_quota"]
@@ -144,6 +165,8 @@ class FakeCloud:
                 return 201, image
             if sub == "/images":
                 items = self.images + list(self.created_images.values())
+                if q.get("name"):
+                    items = [i for i in items if i.get("name") == q["name"]]
                 if q.get("tag"):
                     items = [i for i in items if q["tag"] in i.get("tags", [])]
                 return 200, {"images": _page(items, q)}

@@ -124,3 +124,36 @@ def test_a_broken_keystone_fails_the_connect_step_in_one_line(fake_cloud, tmp_pa
     assert cause in outcome.summary and "\n" not in outcome.summary and "Traceback" not in outcome.summary
     assert [s.name for s in result.steps] == ["connect"]
     assert fake_cloud.created_images == {}
+
+
+INSTANCE = OpenStackConfig(enabled=True, timeout=2, probes=ProbeConfig(step_timeout=3, image="img-0"))
+
+
+@pytest.mark.parametrize("where, fault, step, cause", [
+    ("POST /compute/v2.1/servers$", "500", "boot", "HTTP 500: Unexpected API Error"),
+    ("POST /compute/v2.1/servers$", "garbage", "boot", "answer is not JSON"),
+    ("GET /compute/v2.1/flavors$", "hang", "lookup", "no answer"),
+    ("GET /compute/v2.1/servers/[^/]+$", "500", "wait-active", "HTTP 500"),
+])
+def test_a_failing_nova_fails_the_instance_probe_and_leaves_no_server(fake_cloud, tmp_path, where, fault, step,  # noqa: F811
+                                                                      cause):
+    fake_cloud.hang_seconds = 4
+    fake_cloud.boot_status = "BUILD"
+    fake_cloud.faults[where] = fault
+    result = run_probe("instance", INSTANCE, tmp_path)
+    outcome = core.evaluate(result, 60)
+    assert outcome.state is State.CRITICAL
+    assert outcome.summary.startswith(f"step {step} failed") and cause in outcome.summary, outcome.summary
+    fake_cloud.faults.clear()
+    assert fake_cloud.created_servers == {}, "the probe left its server behind"
+
+
+def test_the_instance_probe_passes_and_a_scheduler_error_is_named(fake_cloud, tmp_path):  # noqa: F811
+    ok = run_probe("instance", INSTANCE, tmp_path)
+    assert core.evaluate(ok, 60).state is State.OK
+    assert [s.name for s in ok.steps] == ["connect", "lookup", "boot", "wait-active", "delete", "wait-deleted"]
+    fake_cloud.boot_status = "ERROR"
+    failed = core.evaluate(run_probe("instance", INSTANCE, tmp_path), 60)
+    assert failed.state is State.CRITICAL
+    assert failed.summary.startswith("step wait-active failed") and "No valid host was found" in failed.summary
+    assert fake_cloud.created_servers == {}
