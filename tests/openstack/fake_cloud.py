@@ -129,6 +129,10 @@ class FakeCloud:
                 return 200, {"servers": _page(items, q)}
             if sub == "/flavors":
                 return 200, {"flavors": [{"id": "1", "name": "m1.tiny"}, {"id": "2", "name": "m1.small"}]}
+            if sub == "/servers" and method == "GET":
+                pattern = re.compile(q.get("name", ""))
+                return 200, {"servers": _page([{"id": v["id"], "name": v["name"]} for v in self.created_servers.values()
+                                               if pattern.search(v["name"])], q)}
             if sub == "/servers" and method == "POST":
                 server = {"id": str(uuid.uuid4()), "name": body["server"]["name"], "status": self.boot_status,
                           "metadata": body["server"].get("metadata", {})}

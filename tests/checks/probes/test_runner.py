@@ -103,3 +103,24 @@ def test_the_reaper_takes_old_leftovers_but_not_while_a_run_holds_the_lock(tmp_p
     assert probe.deleted == []
     assert reap(probe, tmp_path, now, 3600) == (1, [])
     assert probe.deleted == ["1"]
+
+
+class LostAnswer(Recorder):
+    """A create whose answer never came back, though the cloud made the resource."""
+
+    def run(self, run: Run) -> None:
+        self.resources.append(("img-lost", run.name))
+        run.step("create", self._fail)
+
+
+def test_a_failed_run_sweeps_what_it_created_without_knowing(tmp_path):
+    probe = LostAnswer(resources=[("other", "cirros")])
+    result = execute(probe, tmp_path, step_timeout=5)
+    assert result.failed.name == "create"
+    assert probe.deleted == ["img-lost"] and result.cleanup_errors == ()
+
+
+def test_a_passing_run_does_not_sweep(tmp_path):
+    probe = Recorder(resources=[("x", "stackwatch-probe-image-20261125t195501-zzzz")])
+    execute(probe, tmp_path, step_timeout=5)
+    assert probe.deleted == []

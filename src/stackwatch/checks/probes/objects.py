@@ -21,9 +21,9 @@ class ObjectProbe(Probe):
         container = run.name
 
         def create(d: Deadline) -> None:
+            run.created("container", container)  # its name is known before: a timed-out PUT may still create it
             self.api.request("object-store", "PUT", f"/{container}", timeout=d.timeout(self.api.timeout),
                              headers={"X-Container-Meta-Stackwatch-Probe-Run": run.id})
-            run.created("container", container)
 
         run.step("create-container", create)
 

@@ -156,15 +156,35 @@ def execute(probe: Probe, lock_dir: Path, step_timeout: float, budget: float | N
             except StepFailed:
                 pass  # recorded in run.steps
             finally:
+                known = set(run.resources.values())
                 try:
                     cleanup_errors = probe.cleanup(run)
                 except Exception as exc:  # cleanup must never hide the run's result
                     cleanup_errors = [f"{type(exc).__name__}: {one_line(str(exc))}"]
+                if any(not s.ok for s in run.steps):
+                    cleanup_errors = list(cleanup_errors) + sweep(probe, run, known)
             return core.ProbeResult(probe.kind, run.id, tuple(run.steps), tuple(cleanup_errors))
     except ProbeBusy as exc:
         return core.ProbeResult(probe.kind, "", (), unknown=str(exc))
     except OSError as exc:
         return core.ProbeResult(probe.kind, "", (), unknown=f"cannot take the probe lock in {lock_dir}: {exc}")
+
+
+def sweep(probe: Probe, run: Run, known: set[str]) -> list[str]:
+    """After a failed run: delete resources named like this run that it never learnt the id of (a create whose
+    answer was lost may still have created it); the errors, one line each."""
+    try:
+        found = [(rid, name) for rid, name in probe.list_resources() if name == run.name and rid not in known]
+    except ApiError as exc:
+        return [f"could not look for this run's leftovers: {exc.line()}"]
+    errors = []
+    for rid, name in found:
+        try:
+            probe.delete(core.Leftover(probe.kind, rid, name, 0.0))
+        except ApiError as exc:
+            if exc.status != 404:
+                errors.append(exc.line())
+    return errors
 
 
 def reap(probe: Probe, lock_dir: Path, now: float, max_age: float) -> tuple[int, list[str]]:
