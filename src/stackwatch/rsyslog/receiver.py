@@ -150,7 +150,8 @@ class SyslogReceiver:
 
     async def _startup(self) -> None:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self._limit = max(2 * self.batch_max, 64)        # messages queued before readers wait
+        # messages held (queued, or in the sink) before readers wait: a batch more than the sink may hold
+        self._limit = max((self.overlap + 1) * self.batch_max, 64)
         self._queued = 0                                 # messages queued or in batches being stored
         self._waiting = 0                                # messages queued or being batched, not yet stored
         self._slots = asyncio.Semaphore(self.overlap)
