@@ -109,7 +109,9 @@ def config_group() -> None:
 def config_check(config) -> None:
     """Validate config.yaml: exit 0, or 1 with every problem and its dotted path."""
     checks = sum(len(c.hosts) for c in config.checks)
+    cloud = len(getattr(config, "cloud_checks", ()))
     click.echo(f"{config.path}: OK ({len(config.inventory.hosts)} host(s), {checks} scheduled check(s), "
+               f"{cloud} cloud check(s), "
                f"{len(config.collectors)} collector(s), {len(config.alerting.rules)} alert rule(s); "
                f"database {config.database_path})")
 
