@@ -57,7 +57,7 @@ def raw_instance_hours(store) -> dict[str, float]:
     lifecycle code): launched_at of create.end, deleted_at of delete.end."""
     launched, deleted, tenant = {}, {}, {}
     for (raw,) in store.db.read().execute("SELECT raw FROM notifications"):
-        if isinstance(raw, bytes):                  # the archive keeps bodies zlib-compressed
+        if isinstance(raw, bytes):                  # rows some development builds wrote zlib-compressed
             raw = zlib.decompress(raw).decode("utf-8")
         msg = json.loads(json.loads(raw)["oslo.message"])
         p = msg["payload"]
