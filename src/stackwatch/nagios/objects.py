@@ -2,7 +2,8 @@
 commands (check_nrpe, check-host-alive, the notification commands), contacts and contact groups, host and
 service templates, one host per inventory host with a host group per role, one service per stackwatch
 check (through `check_nrpe!sw_...`, or passive with freshness for `--passive`) and the dependencies of
-every service on its host's NRPE.
+every service on its host's NRPE; the cloud-wide checks of `checks.cloud` on their own (virtual) hosts,
+run through the NRPE of the host that runs them and depending on it (cloud.py).
 
 Rendered with Jinja2 from templates/*.cfg.j2 (Nagios syntax, not HTML: no autoescape; every name is
 checked for characters Nagios refuses or that would break a line before it reaches a template).
@@ -16,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from stackwatch.inventory import Host
+from stackwatch.nagios.cloud import HOSTGROUP, check_clashes, cloud_hosts, runner
 from stackwatch.nagios.plan import NRPE_SERVICE, PlanError, ServiceCheck, host_services, validate_name
 from stackwatch.nagios.settings import BUILTIN_PERIODS
 
@@ -51,6 +53,8 @@ def render(config, passive: bool = False) -> dict[str, str]:
             roles.setdefault(role, []).append(h.name)
     if len(hosts) != len({p.host.name for p in hosts}):
         raise PlanError("two inventory hosts have the same name")
+    clouds, run_by = cloud_hosts(config), runner(config)
+    check_clashes({p.host.name: p.services for p in hosts}, clouds, run_by, set(roles))
     builtin = {p.name for p in BUILTIN_PERIODS}
     periods = [p for p in nagios.timeperiods if nagios.define_common or p.name not in builtin]
     context = dict(
@@ -60,7 +64,8 @@ def render(config, passive: bool = False) -> dict[str, str]:
         max_check_attempts=nagios.max_check_attempts, check_period=nagios.check_period,
         notification_period=nagios.notification_period,
         notification_interval=_minutes(nagios.notification_interval),
-        contact_names=[c.name for c in nagios.contacts], hosts=hosts, hostgroups=sorted(roles.items()), nrpe_service=NRPE_SERVICE, minutes=_minutes,
+        contact_names=[c.name for c in nagios.contacts], hosts=hosts, hostgroups=sorted(roles.items()),
+        nrpe_service=NRPE_SERVICE, minutes=_minutes, clouds=clouds, runner=run_by, cloud_hostgroup=HOSTGROUP,
         freshness_factor=nagios.passive.freshness_factor if nagios.passive else 3.0,
     )
     out = {}

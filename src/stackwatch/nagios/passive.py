@@ -1,12 +1,13 @@
 """Passive mode: stackwatch's own check results handed to Nagios through its external command file.
 
 Each result becomes `[<ts>] PROCESS_SERVICE_CHECK_RESULT;<host>;<service>;<code>;<output|perfdata>`, the
-service being the stackwatch check name (as `stackwatch nagios-config --passive` names the services),
-and each host that stackwatch checks is reported UP at most once per `host_interval` with
-PROCESS_HOST_CHECK_RESULT. The command file is Nagios's FIFO: it is opened O_WRONLY|O_NONBLOCK for each
-write, so a Nagios that is stopped, not reading or behind never blocks a check. Such a result is dropped,
-counted (`stackwatch_nagios_passive_results_total{outcome="dropped"}`) and logged once until writes work
-again. Each line is written with one write() under PIPE_BUF bytes, which a pipe keeps whole.
+service being the stackwatch check name (as `stackwatch nagios-config --passive` names the services; the
+cloud-wide checks' results come under host `openstack`, which it defines as a virtual host), and each
+host that stackwatch checks is reported UP at most once per `host_interval` with PROCESS_HOST_CHECK_RESULT.
+The command file is Nagios's FIFO: it is opened O_WRONLY|O_NONBLOCK for each write, so a Nagios that is
+stopped, not reading or behind never blocks a check. Such a result is dropped, counted
+(`stackwatch_nagios_passive_results_total{outcome="dropped"}`) and logged once until writes work again.
+Each line is written with one write() under PIPE_BUF bytes, which a pipe keeps whole.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class CommandFile:
         from stackwatch.checks import get_check
 
         styles = {}
-        for spec in config.checks:
+        for spec in config.checks + config.cloud_checks:  # cloud_checks: under host `openstack` (or their host:)
             plugin = get_check(spec.type)
             styles[spec.name] = (plugin.label or plugin.name.upper() or spec.type.upper(), plugin.template)
         procs = get_check("procs")

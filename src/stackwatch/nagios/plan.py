@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import urllib.parse
 from dataclasses import dataclass
 
 from stackwatch.checks.options import MISSING, fields
@@ -19,6 +20,8 @@ from stackwatch.inventory import Host
 
 COMMAND_PREFIX = "sw_"
 NRPE_SERVICE = "nrpe"  # the service every NRPE-run service depends on: is the host's NRPE answering?
+# an option named as a secret itself (`password`, `api_key`; not `token_warning`, a token's issue time)
+_SECRET_OPTION = re.compile(r"(^|_)(pass|password|passwd|passphrase|secret|token|api_?key|credentials?)$", re.I)
 _ILLEGAL = set("`~!$%^&*|'\"<>?,()=;#\\") | {"\n", "\r", "\t"}
 
 
@@ -43,10 +46,13 @@ def command_name(check: str) -> str:
 
 
 def arguments(options) -> tuple[str, ...]:
-    """A check's options as its command-line flags (first declared flag of each option that is set)."""
+    """A check's options as its command-line flags (first declared flag of each option that is set).
+    Only references to secrets reach a command line (`password_env`, `password_file`, a clouds.yaml name):
+    an option holding a secret itself, or a URL with a password in it, is refused."""
     out: list[str] = []
     for f in fields(type(options)):
         value = getattr(options, f.name)
+        _refuse_secret(f.name, value)
         flag = (f.metadata.get("flags") or ("--" + f.name.replace("_", "-"),))[0]
         if isinstance(value, bool):
             if f.default is not MISSING and value != f.default:
@@ -59,6 +65,24 @@ def arguments(options) -> tuple[str, ...]:
             raise PlanError(f"option {f.name} of a check holds a line break: {text!r}")
         out += [flag, text]
     return tuple(out)
+
+
+def _refuse_secret(name: str, value) -> None:
+    """NRPE files are world-readable on many hosts and the command lines show in `ps`: no secret in them."""
+    if value is None or isinstance(value, bool):
+        return
+    if _SECRET_OPTION.search(name) and not name.endswith(("_env", "_file")):
+        raise PlanError(f"option {name} holds a secret, which would be written into the NRPE file: "
+                        f"give {name}_file or {name}_env (a file or variable the check reads) instead")
+    text = str(value)
+    if "://" in text:
+        try:
+            has_password = urllib.parse.urlsplit(text).password is not None
+        except ValueError:
+            has_password = False
+        if has_password:
+            raise PlanError(f"option {name} is a URL with a password in it, which would be written into the NRPE "
+                            "file: leave the credentials out of the URL (e.g. user + password_file)")
 
 
 def host_services(config, host: Host) -> tuple[ServiceCheck, ...]:

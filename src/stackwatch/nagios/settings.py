@@ -1,5 +1,6 @@
 """The `nagios:` section of config.yaml: the Nagios server NRPE answers, how the checks are run there,
-contacts, contact groups, time periods, notification settings and passive mode.
+contacts, contact groups, time periods, notification settings, passive mode and which inventory host
+runs the cloud-wide checks (`cloud_checks_host`; plan.py resolves its default against the inventory).
 
 Pure: stdlib only (it reads with `config_reader.Reader`, which collects every problem with its dotted path).
 Email addresses are not secrets and are written plainly; a contact's pager may be a {env}/{file} reference.
@@ -86,13 +87,15 @@ class NagiosConfig:
     passive: PassiveSettings | None = None
     process_warning: str = ""    # checks.processes thresholds, for hosts that are not this machine
     process_critical: str = "1:"
+    cloud_checks_host: str | None = None  # runs checks.cloud for Nagios (None: a `monitoring` host, else a controller)
 
     def period(self, name: str) -> TimePeriod:
         return next(p for p in self.timeperiods if p.name == name)
 
 
 _KEYS = ("server", "nrpe", "plugins_dir", "mail_program", "define_common", "check_period", "notification_period",
-         "notification_interval", "max_check_attempts", "timeperiods", "contacts", "contact_groups", "passive")
+         "notification_interval", "max_check_attempts", "timeperiods", "contacts", "contact_groups", "passive",
+         "cloud_checks_host")
 
 
 def build_nagios(r: Reader, raw: Any, raw_checks: Any = None) -> NagiosConfig | None:
@@ -154,6 +157,8 @@ def build_nagios(r: Reader, raw: Any, raw_checks: Any = None) -> NagiosConfig | 
         passive=passive,
         process_warning=str(procs.get("warning") or ""),
         process_critical=str(procs.get("critical") if procs.get("critical") is not None else "1:"),
+        cloud_checks_host=_name(r, m, "cloud_checks_host", "nagios") if m.get("cloud_checks_host") is not None
+        else None,
     )
 
 
