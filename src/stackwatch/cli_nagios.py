@@ -23,7 +23,9 @@ _NO_SECTION = ("config.yaml has no nagios: section; add at least `nagios: {serve
 @click.option("--check-program", default=None, metavar="PATH",
               help="stackwatch-check on that host (default: nagios.nrpe.check_program, else this one's).")
 def nrpe_config(config, host_name: str | None, output: Path | None, check_program: str | None) -> None:
-    """NRPE command definitions for one host's checks: fixed commands, no client arguments."""
+    """NRPE command definitions for one host's checks: fixed commands, no client arguments. The host that
+    runs the cloud-wide checks (nagios.cloud_checks_host, else a monitoring host, else the first controller)
+    also gets those of checks.cloud."""
     from stackwatch.nagios import nrpe
     from stackwatch.nagios.plan import PlanError
 
@@ -51,7 +53,8 @@ def nrpe_config(config, host_name: str | None, output: Path | None, check_progra
 @click.option("--passive", is_flag=True,
               help="Services take stackwatch's passive results (active checks off, freshness on).")
 def nagios_config(config, output: Path | None, passive: bool) -> None:
-    """Nagios objects: hosts, host groups per role, services, contacts, time periods, dependencies."""
+    """Nagios objects: hosts, host groups per role, services, contacts, time periods, dependencies; the
+    cloud-wide checks of checks.cloud on virtual host `openstack` (or their host:), group openstack-cloud."""
     from stackwatch.nagios import objects
     from stackwatch.nagios.plan import PlanError
 

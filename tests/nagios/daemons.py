@@ -51,6 +51,18 @@ HOST_CHECKS = [
     {"type": "interface", "name": "interfaces", "interval": "30s"},
 ]
 
+# checks.cloud as a Nagios shop would write it: under host `openstack` (the default), one under a host of
+# its own that is not in the inventory, one under an inventory host; secrets only by reference.
+CLOUD_CHECKS = [
+    {"type": "os-compute-services", "interval": "60s", "options": {"critical": "0", "cloud": "mycloud"}},
+    {"type": "os-endpoints", "interval": "2m"},
+    {"type": "os-capacity", "interval": "5m", "options": {"vcpus_warning": "64"}},
+    {"type": "rabbitmq", "host": "rabbit-1", "options": {"url": "http://10.0.0.5:15672", "user": "monitor",
+                                                          "password_file": "/etc/stackwatch/rabbitmq.password"}},
+    {"type": "backup", "name": "backup-mysql", "host": "controller-1", "interval": "30m",
+     "options": {"directory": "/var/backups/mysql", "pattern": "*.sql.gz"}},
+]
+
 NAGIOS_SECTION = {
     "server": ["127.0.0.1"],
     "contacts": [
@@ -203,6 +215,7 @@ class NrpeServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            self.proc.stdout.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def check(self, command: str | None = None) -> subprocess.CompletedProcess:
@@ -235,6 +248,7 @@ def running_nagios(run: Path, objects_dir: Path, **settings: str):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
 
 
 def status_blocks(path: Path) -> list[tuple[str, dict[str, str]]]:

@@ -69,3 +69,30 @@ def test_bad_name_is_one_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["nagios-config", "--config", config])
     assert result.exit_code == 1 and "host 'a(b)' cannot be a Nagios name" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cloud_checks_through_the_cli(tmp_path):
+    """nrpe-config --host <the runner> prints the cloud commands; nagios-config the virtual host and services."""
+    from .daemons import CLOUD_CHECKS, HOST_CHECKS
+
+    config = write_config(tmp_path, checks={"host": HOST_CHECKS, "cloud": CLOUD_CHECKS})
+    runner = CliRunner().invoke(cli, ["nrpe-config", "--config", config, "--host", "controller-1",
+                                      "--check-program", "/opt/sw/bin/stackwatch-check"])
+    assert runner.exit_code == 0, runner.output
+    assert ("command[sw_os_compute_services]=exec /opt/sw/bin/stackwatch-check os-compute-services --cloud mycloud"
+            in runner.output)
+    other = CliRunner().invoke(cli, ["nrpe-config", "--config", config, "--host", "compute-1"])
+    assert other.exit_code == 0 and "sw_os_compute_services" not in other.output
+    objects_out = CliRunner().invoke(cli, ["nagios-config", "--config", config])
+    assert objects_out.exit_code == 0, objects_out.output
+    assert "host_name               openstack\n" in objects_out.output
+    assert "check_command           stackwatch-cloud-nrpe!sw_os_endpoints" in objects_out.output
+
+
+def test_cloud_checks_without_a_runner_is_one_clear_error(tmp_path):
+    from .daemons import CLOUD_CHECKS, CLOUD_HOSTS
+
+    config = write_config(tmp_path, hosts=[h for h in CLOUD_HOSTS if "controller" not in h["roles"]],
+                          checks={"host": [], "cloud": CLOUD_CHECKS})
+    result = CliRunner().invoke(cli, ["nagios-config", "--config", config])
+    assert result.exit_code == 1 and "set nagios.cloud_checks_host" in result.output and "Traceback" not in result.output

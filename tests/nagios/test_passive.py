@@ -183,3 +183,45 @@ def test_real_nagios_shows_submitted_results(nagios):
     host = wait_for_status(status, "hoststatus", lambda f: f["host_name"] == "compute-2" and f["has_been_checked"] == "1")
     assert (host["current_state"], host["plugin_output"]) == ("0", "UP - stackwatch checks this host")
     assert (sink.sent, sink.dropped) == (2, 0)
+
+
+def test_real_nagios_takes_cloud_results_for_host_openstack(tmp_path):
+    """checks.cloud results come under host `openstack` (as serve records them): nagios-config --passive
+    defines it, so Nagios takes the host's UP and the service's result instead of refusing an unknown host."""
+    from .daemons import CLOUD_CHECKS, HOST_CHECKS
+
+    run = tmp_path / "nagios"
+    checks = {"defaults": {"interval": "60s"}, "host": HOST_CHECKS, "cloud": CLOUD_CHECKS}
+    cfg = cloud_config(tmp_path, checks=checks,
+                       nagios={**NAGIOS_SECTION, "passive": {"command_file": str(run / "nagios.cmd")}})
+    objects.write(objects.render(cfg, passive=True), tmp_path / "objects")
+    with running_nagios(run, tmp_path / "objects", execute_host_checks="0", execute_service_checks="0",
+                        check_service_freshness="0"):
+        from stackwatch.runtime import Runtime
+
+        rt = Runtime.build(cfg)  # the hook serve's check jobs go through
+        try:
+            now = time.time()
+            rt.record_check(CheckResult("openstack", "os-compute-services", State.CRITICAL,
+                                        "1 of 4 nova services down: nova-compute@compute-2", now,
+                                        (Perfdata("down", 1, "", "", "0", 0, None),)))
+            rt.record_check(CheckResult("rabbit-1", "rabbitmq", State.WARNING, "queue notifications.info: 1500 messages",
+                                        now))
+            assert (rt.nagios_passive.sent, rt.nagios_passive.dropped) == (4, 0)  # 2 hosts UP + 2 services
+        finally:
+            rt.stop()
+        status = run / "status.dat"
+        nova = wait_for_status(status, "servicestatus", lambda f: f["host_name"] == "openstack"
+                               and f["service_description"] == "os-compute-services" and f["current_state"] == "2")
+        assert nova["plugin_output"] == "NOVA SERVICES CRITICAL - 1 of 4 nova services down: nova-compute@compute-2"
+        assert nova["check_type"] == "1" and nova["performance_data"].startswith("down=1")
+        rabbit = wait_for_status(status, "servicestatus", lambda f: f["host_name"] == "rabbit-1"
+                                 and f["service_description"] == "rabbitmq" and f["has_been_checked"] == "1")
+        assert (rabbit["current_state"], rabbit["plugin_output"]) == (
+            "1", "RABBITMQ WARNING - queue notifications.info: 1500 messages")
+        host = wait_for_status(status, "hoststatus", lambda f: f["host_name"] == "openstack" and f["has_been_checked"] == "1")
+        assert (host["current_state"], host["plugin_output"]) == ("0", "UP - stackwatch checks this host")
+    log = (run / "nagios.log").read_text()
+    assert "PROCESS_SERVICE_CHECK_RESULT;openstack;os-compute-services;2;" in log, log[-2000:]
+    # what Nagios logs for a result whose host it does not know (as before checks.cloud got a host):
+    assert "but the host could not be found" not in log and "External command failed" not in log, log[-2000:]
