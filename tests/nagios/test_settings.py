@@ -45,6 +45,7 @@ def test_section_read(tmp_path):
     assert (nagios.nrpe.port, nagios.nrpe.timeout, nagios.max_check_attempts) == (5666, 30.0, 3)
     assert nagios.passive is None and nagios.define_common
     assert (nagios.process_critical, nagios.process_warning) == ("1:", "")
+    assert nagios.cloud_checks_host is None  # plan time: a monitoring host, else the first controller
 
 
 def test_server_as_a_string_and_passive(tmp_path):
@@ -107,6 +108,7 @@ def test_commented_example_in_config_yaml_is_valid(tmp_path):
     nagios = build_config(raw, tmp_path / "config.yaml", environ={"ONCALL_PAGER": "555-0199"}).nagios
     assert nagios.allowed_hosts == ("10.0.0.5",) and nagios.passive.command_file == "/var/lib/nagios4/rw/nagios.cmd"
     assert [c.name for c in nagios.contacts] == ["ops", "oncall"] and nagios.contacts[1].pager == "555-0199"
+    assert nagios.cloud_checks_host == "controller-1"
 
 
 def test_settings_module_is_pure():
