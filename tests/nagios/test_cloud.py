@@ -6,6 +6,7 @@ nagios4 -v (active and passive) and Debian's NRPE answering check_nrpe for cloud
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -154,14 +155,8 @@ def test_password_in_a_url_refused(tmp_path):
 def test_clashes_refused(tmp_path, cloud, hosts_roles, expected):
     hosts = CLOUD_HOSTS + ([{"name": "x-1", "address": "10.0.0.9", "roles": list(hosts_roles)}] if hosts_roles else [])
     cfg = with_cloud(tmp_path, cloud=cloud, hosts=hosts, roles=hosts_roles)
-    with pytest.raises(PlanError, match=re_escape(expected)):
+    with pytest.raises(PlanError, match=re.escape(expected)):
         objects.render(cfg)
-
-
-def re_escape(text: str) -> str:
-    import re
-
-    return re.escape(text)
 
 
 def test_nagios4_accepts_cloud_checks_active(tmp_path):
