@@ -12,8 +12,8 @@ the per-message cost on the event loop is the framing alone.
 Back-pressure: a connection waits while the queue is full, so it stops reading, its kernel buffer fills
 and the sender blocks (rsyslog then holds messages in its disk-assisted queue). UDP cannot wait: a
 datagram arriving at a full queue is dropped and counted. Memory stays bounded: the queue (in messages,
-plus one read per connection), one 64 KiB message per stream, and at most `RELP_PENDING` unanswered RELP
-frames per connection (their data is in the queue or in the batch being stored).
+plus one read per connection), one 64 KiB message per stream, and at most `RELP_PENDING` groups of
+unanswered RELP frames per connection (their data is in the queue or in the batch being stored).
 
 Refusals (the sink raises): RELP frames are not answered and their connection is closed (no `500`:
 librelp forgets a frame answered with an error, but resends every unanswered one after reconnecting);
@@ -38,13 +38,13 @@ from dataclasses import dataclass, field
 
 from stackwatch.rsyslog.framing import MAX_MESSAGE, SyslogFramer, datagram_message
 from stackwatch.rsyslog.message import RawMessage, Sink
-from stackwatch.rsyslog.relp import SERVERCLOSE, RelpError, RelpParser, open_response, response
+from stackwatch.rsyslog.relp import OK_RESPONSE, SERVERCLOSE, RelpError, RelpParser, open_response, response
 
 log = logging.getLogger(__name__)
 
-# Unanswered frames per RELP connection before we stop reading it: more than a batch and more than the
-# window the generated omrelp config gives rsyslog (rsyslogconf: 8192), so a sender is never held back
-# waiting for a batch that is waiting for it.
+# Unanswered groups of frames (each what one read brought, at least one frame) per RELP connection before
+# we stop reading it: more than a batch and than the window the generated omrelp config gives rsyslog
+# (8,192 frames), so a sender is never held back waiting for a batch that is waiting for it.
 RELP_PENDING = 16384
 _CLOSE = object()             # end of a RELP connection's responses
 
@@ -303,46 +303,45 @@ class SyslogReceiver:
         responder = asyncio.create_task(self._relp_respond(conn))
         parser, loop = RelpParser(self.max_message), asyncio.get_running_loop()
         msgs: list[RawMessage] = []                           # this read's syslog frames, not queued yet
-        stored: asyncio.Future | None = None                  # ... and the future their answers wait for
+        txnrs: list[int] = []                                 # ... and their transaction numbers
 
-        async def queue_read() -> None:
-            nonlocal msgs, stored
-            if msgs:
-                item = _Item(msgs, conn, stored)
-                msgs, stored = [], None
-                try:
-                    await self._put(item)
-                except asyncio.CancelledError:
-                    item.stored.cancel()
-                    raise
-
-        async def answer(entry) -> None:
-            if conn.pending.full():                           # the frames waiting for answers must be queued
-                await queue_read()
-            await conn.pending.put(entry)
+        async def queue_group() -> None:
+            """The syslog frames read so far go to the store as one item, answered together once stored."""
+            nonlocal msgs, txnrs
+            if not msgs:
+                return
+            stored = loop.create_future()
+            item, group = _Item(msgs, conn, stored), txnrs
+            msgs, txnrs = [], []
+            try:
+                await conn.pending.put((group, stored))
+                await self._put(item)
+            except asyncio.CancelledError:
+                stored.cancel()
+                raise
         try:
             while not conn.closed:
                 data = await reader.read(65536)
                 if not data:
                     break
-                now, closing = time.time(), False
+                now, peer, closing = time.time(), conn.peer, False
                 for frame in parser.feed(data):
                     if frame.command == "syslog":
                         self.received += 1
                         self.oversized += frame.truncated
-                        if stored is None:
-                            stored = loop.create_future()
-                        msgs.append(RawMessage(frame.data.rstrip(b"\r\n\0"), now, conn.peer, transport))
-                        await answer((frame.txnr, stored))
-                    elif frame.command == "open":
-                        await answer(open_response(frame.txnr))
+                        msgs.append(RawMessage(frame.data.rstrip(b"\r\n\0"), now, peer, transport))
+                        txnrs.append(frame.txnr)
+                        continue
+                    await queue_group()                       # answers stay in command order
+                    if frame.command == "open":
+                        await conn.pending.put(open_response(frame.txnr))
                     elif frame.command == "close":
-                        await answer(response(frame.txnr))
+                        await conn.pending.put(response(frame.txnr))
                         closing = True
                         break
                     else:
-                        await answer(response(frame.txnr, 500, f"command {frame.command} not supported"))
-                await queue_read()
+                        await conn.pending.put(response(frame.txnr, 500, f"command {frame.command} not supported"))
+                await queue_group()
                 if closing:
                     return
         except RelpError as exc:
@@ -354,9 +353,7 @@ class SyslogReceiver:
             conn.closed = True
         except asyncio.CancelledError:
             pass                                              # stopping: answer what is stored, then close
-        finally:
-            if stored is not None:                            # read, never queued: never answered
-                stored.cancel()
+        finally:                                              # frames read, never queued: never answered
             try:
                 conn.pending.put_nowait(_CLOSE)
             except asyncio.QueueFull:
@@ -383,15 +380,16 @@ class SyslogReceiver:
                 if isinstance(entry, bytes):
                     writer.write(entry)
                 else:
-                    txnr, stored = entry
+                    txnrs, stored = entry
                     if not stored.done():
                         await writer.drain()
                         await asyncio.wait([stored])
                     if stored.cancelled():
-                        log.info("RELP %s: frame %d not stored, closing without answer", conn.peer, txnr)
+                        log.info("RELP %s: frames %d-%d not stored, closing without answer", conn.peer,
+                                 txnrs[0], txnrs[-1])
                         writer.write(SERVERCLOSE)
                         break
-                    writer.write(response(txnr))
+                    writer.write(b"".join([OK_RESPONSE % txnr for txnr in txnrs]))
                 if conn.pending.empty():
                     await writer.drain()
         except (ConnectionError, OSError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from stackwatch.rsyslog.framing import MAX_MESSAGE
 
 SERVERCLOSE = b"0 serverclose 0\n"
+OK_RESPONSE = b"%d rsp 6 200 OK\n"          # `response(txnr)`, formatted with the txnr alone
 OFFERS = b"relp_version=0\nrelp_software=stackwatch\ncommands=syslog"
 _HEADER_MAX = 9 + 1 + 32 + 1 + 9 + 1
 _HEADER = re.compile(rb"(\d{1,9}) ([A-Za-z]{1,32}) (\d{1,9})([ \n])")
