@@ -149,13 +149,22 @@ def test_only_the_needed_check_is_imported():
         assert f"'{absent}'" not in loaded
 
 
-def test_the_runner_path_stays_import_light():
+HOST_CHECKS = [("disk", "-w", "0%", "-c", "0%"), ("load",), ("cpu", "-s", "0.05"), ("memory",), ("swap",),
+               ("procs", "-a", "nova-compute"), ("interface", "-i", "lo")]
+
+
+@pytest.mark.parametrize("argv", HOST_CHECKS, ids=lambda a: a[0])
+def test_the_runner_path_stays_import_light(argv):
     # each of these cost stackwatch-check milliseconds per run (dataclasses pulls in inspect, model
-    # builds dataclasses); keep them off the path of a check run
-    code = ("import sys; from stackwatch.checks.runner import main; rc = main(['disk', '-w', '0%', '-c', '0%']); "
+    # builds dataclasses, argparse pulls in re, gettext and locale); keep them off the path of a host check.
+    # -S: without site, as a launcher runs it, so that nothing a .pth file imports hides what the runner does
+    code = (f"import sys; from stackwatch.checks.runner import main; rc = main({list(argv)!r}); "
             "print(sorted(sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    status, loaded = out.splitlines()
-    assert status.startswith("DISK OK")
-    heavy = {"dataclasses", "inspect", "typing", "logging", "json", "stackwatch.model", "importlib.metadata"}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
+                         env=env).stdout
+    *status, loaded = out.splitlines()
+    assert status[0].startswith(argv[0].upper() + " ") or status[0].startswith("PROCS "), status
+    heavy = {"dataclasses", "inspect", "typing", "logging", "json", "stackwatch.model", "importlib.metadata",
+             "argparse", "re", "gettext", "locale", "textwrap"}
     assert heavy & set(ast.literal_eval(loaded)) == set()

@@ -5,44 +5,18 @@ long output with -v, and the exit code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. W
 wrong in the runner itself (an unknown check, a bad option or threshold, an error, a timeout)
 is UNKNOWN, exit 3, never 2. `--help` also exits 3, as the monitoring-plugins do.
 
-Imports are kept to the minimum on purpose: this is started as a process for every check run.
+Imports are kept to the minimum on purpose: this is started as a process for every check run (NRPE
+starts one per check). That is why the command line is read by `checks.command_line`, not argparse,
+which alone pulled in `re`, `gettext` and `locale`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 UNKNOWN = 3
 USAGE = "stackwatch-check NAME [options] [-v] [-t TIMEOUT] | --list | NAME --help"
-
-
-class _Parser(argparse.ArgumentParser):
-    """Usage errors are UNKNOWN (exit 3) with one line on stdout; argparse would exit 2, CRITICAL."""
-
-    def error(self, message: str):
-        _fail(message)
-
-    def _get_formatter(self):
-        # argparse asks for a formatter on every add_argument; the stock one imports shutil to
-        # measure the terminal each time. Measure only when help is really printed (COLUMNS wins).
-        return self.formatter_class(prog=self.prog, width=_width() if self._printing else 78)
-
-    _printing = False
-
-    def print_help(self, file=None):
-        self._printing = True
-        super().print_help(file)
-
-    def print_usage(self, file=None):
-        self._printing = True
-        super().print_usage(file)
-
-    def exit(self, status: int = 0, message: str | None = None):
-        if message:
-            sys.stderr.write(message)
-        sys.exit(UNKNOWN if status == 0 else status)  # --help: not a status, so not OK either
 
 
 def _width() -> int:
@@ -103,21 +77,29 @@ def _run(argv: list[str]) -> int:
     except KeyError as exc:
         _fail(exc.args[0])
 
-    from stackwatch.checks.options import add_arguments, options_from_namespace
+    from stackwatch.checks.command_line import CommandLine, HelpRequested, UsageError
+    from stackwatch.checks.options import fields
 
-    parser = _Parser(prog=f"stackwatch-check {name}", description=(plugin.__doc__ or "").strip())
-    add_arguments(parser, plugin.Options)
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="add a line per result that is not OK (-vv: per result)")
-    parser.add_argument("-t", "--timeout", type=_timeout, default=10.0, metavar="SECONDS",
-                        help="UNKNOWN when the check takes longer (default: 10)")
-    args = parser.parse_args(argv[1:])
+    command = CommandLine(f"stackwatch-check {name}", (plugin.__doc__ or "").strip())
+    command.add_options(plugin.Options)
+    command.add("-v", "--verbose", dest="verbose", action="count", default=0,
+                help="add a line per result that is not OK (-vv: per result)")
+    command.add("-t", "--timeout", dest="timeout", convert=_timeout, default=10.0, metavar="SECONDS",
+                help="UNKNOWN when the check takes longer (default: 10)")
+    try:
+        args = command.parse(argv[1:])
+    except UsageError as exc:
+        _fail(str(exc))
+    except HelpRequested:
+        sys.stdout.write(command.format_help(_width()))
+        return UNKNOWN  # --help: not a status, so not OK either
 
     import signal
 
-    signal.signal(signal.SIGALRM, _on_timeout(name, args.timeout))
-    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    signal.signal(signal.SIGALRM, _on_timeout(name, args["timeout"]))
+    signal.setitimer(signal.ITIMER_REAL, args["timeout"])
     try:
-        check = plugin(options_from_namespace(plugin.Options, args))
+        check = plugin(plugin.Options(**{f.name: args[f.name] for f in fields(plugin.Options)}))
     except ValueError as exc:  # options the parser let through but the check refuses
         _fail(f"{name}: {exc}")
     check.standalone = True
@@ -125,8 +107,9 @@ def _run(argv: list[str]) -> int:
     signal.setitimer(signal.ITIMER_REAL, 0)
 
     lines = [_one_line(check.status_line(outcome))]
-    if args.verbose:
-        lines += [d for d in outcome.details if not d.startswith("OK:") or args.verbose >= 2]
+    verbose = args["verbose"]
+    if verbose:
+        lines += [d for d in outcome.details if not d.startswith("OK:") or verbose >= 2]
     sys.stdout.write("\n".join(lines) + "\n")
     return int(outcome.state)
 
@@ -137,7 +120,7 @@ def _timeout(text: str) -> float:
     except ValueError:
         seconds = -1.0
     if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"not a timeout in seconds: {text!r}")
+        raise ValueError(f"not a timeout in seconds: {text!r}")
     return seconds
 
 
