@@ -109,6 +109,24 @@ def test_timeout_is_unknown():
     assert (rc, out) == (3, "UNKNOWN - cpu check timed out after 0.3s\n")
 
 
+def test_the_timeout_is_disarmed_when_the_check_is_done():
+    """Called in-process (as the tests and a caller in a thread may), the runner leaves no timer behind."""
+    code = ("import sys, threading, time; from stackwatch.checks.runner import main\n"
+            "codes = [main(['disk', '-w', '0%', '-c', '0%', '-t', '0.2']), main(['disk', '--bogus', '-t', '0.2'])]\n"
+            "t = threading.Thread(target=lambda: codes.append(main(['load', '-t', '0.2']))); t.start(); t.join()\n"
+            "time.sleep(0.6); print('alive', *codes)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out
+    word, disk, bogus, load = out.stdout.splitlines()[-1].split()
+    assert (word, disk, bogus) == ("alive", "0", "3") and load in ("0", "1", "2")
+    assert "timed out" not in out.stdout
+
+
+def test_a_huge_timeout_is_no_error():
+    rc, out, _ = run("disk", "-w", "0%", "-c", "0%", "-t", "1e30")
+    assert rc == 0 and out.startswith("DISK OK")
+
+
 def test_failing_probe_is_unknown():
     rc, out, _ = run("disk", "--path", "/no/such/dir")
     assert rc == 3

@@ -21,7 +21,8 @@ Types are the annotations: str, int, float, bool, optionally "| None". The insta
 keyword, like a frozen dataclass. This replaces stdlib dataclasses on purpose: importing
 `dataclasses` (and `inspect` with it) costs `stackwatch-check` several milliseconds per run.
 Options written as frozen dataclasses (third-party plugins) are still understood by `fields()`
-and the functions below.
+and the functions below. `stackwatch-check` reads them from its command line with
+`checks.command_line` (argparse costs it milliseconds); `add_arguments` adds them to an argparse parser.
 """
 
 from __future__ import annotations
