@@ -145,7 +145,8 @@ class _Checkpointer:
                 conn.close()
 
 
-_CHECKPOINT_EVERY = 0.05
+_CHECKPOINT_EVERY = 1.0         # seconds between checkpoints: pages several commits rewrote (the FTS5 segments'
+                               # last pages, B-tree inner pages) are copied once (~0.5-1 us less CPU per event)
 _CHECKPOINT_IDLE = 10.0
 
 
