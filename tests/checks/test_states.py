@@ -3,8 +3,13 @@ dataclass it replaced, re-exported unchanged by `stackwatch.model`."""
 
 from __future__ import annotations
 
+import ast
 import copy
+import enum
+import os
 import pickle
+import subprocess
+import sys
 
 import pytest
 
@@ -82,3 +87,70 @@ def test_states_is_light():
         text = fh.read()
     for heavy in ("dataclasses", "typing", "json", "logging"):
         assert f"import {heavy}" not in text and f"from {heavy}" not in text
+
+
+class Reference(enum.IntEnum):
+    """What State was: the parity tests below hold State to it."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+
+
+def _same(state_value, reference_value):
+    """Equal results, members standing for members of the same name."""
+    if isinstance(reference_value, Reference):
+        return isinstance(state_value, State) and state_value.name == reference_value.name
+    if isinstance(reference_value, (list, tuple)):
+        return len(state_value) == len(reference_value) and all(map(_same, state_value, reference_value))
+    if hasattr(reference_value, "keys"):  # a dict, or __members__' mappingproxy (State's is a copy)
+        return list(state_value) == list(reference_value) and all(map(_same, state_value.values(),
+                                                                        reference_value.values()))
+    return type(state_value) is type(reference_value) and state_value == reference_value
+
+
+@pytest.mark.parametrize("expression", [
+    "E.OK", "E(0)", "E(2)", "E(2.0)", "E(True)", "E(E.WARNING)", "E['CRITICAL']", "E.UNKNOWN.name", "E.UNKNOWN.value",
+    "int(E.CRITICAL)", "str(E.WARNING)", "f'{E.WARNING}'", "format(E.CRITICAL, '>3')", "'%d' % E.UNKNOWN",
+    "repr(E.OK).replace('Reference', 'State')", "repr(E).replace('Reference', 'State')", "list(E)", "len(E)",
+    "list(reversed(E))", "E.__members__", "E.OK in E", "E.OK == 0", "E.CRITICAL > E.WARNING", "E.WARNING + 1",
+    "type(E.WARNING + 1)", "bool(E.OK)", "hash(E.CRITICAL) == hash(2)", "sorted([E.CRITICAL, E.OK, E.WARNING])",
+    "max(E)", "{E.OK: 'a'}[0]", "json.dumps({'s': E.CRITICAL, 'l': [E.OK]})", "E.OK is E(0)",
+    "pickle.loads(pickle.dumps(E.WARNING)) is E.WARNING", "copy.copy(E.OK) is E.OK",
+    "copy.deepcopy([E.UNKNOWN])[0] is E.UNKNOWN", "isinstance(E.OK, int)", "type(E.OK) is E",
+    "[E.OK, E.CRITICAL].index(2)", "sqlite3.connect(':memory:').execute('select ?', (E.CRITICAL,)).fetchone()",
+])
+def test_state_behaves_as_the_intenum_it_was(expression):
+    import json
+    import sqlite3
+
+    def evaluate(cls):
+        return eval(expression, {"E": cls, "json": json, "pickle": pickle, "copy": copy, "sqlite3": sqlite3})
+
+    assert _same(evaluate(State), evaluate(Reference))
+
+
+@pytest.mark.parametrize("expression, error", [
+    ("E(7)", ValueError), ("E('1')", ValueError), ("E(None)", ValueError), ("E['ok']", KeyError),
+    ("setattr(E, 'OK', 5)", AttributeError), ("delattr(E, 'OK')", AttributeError),
+    ("setattr(E.OK, 'name', 'x')", AttributeError),
+])
+def test_state_refuses_as_the_intenum_did(expression, error):
+    for cls in (State, Reference):
+        with pytest.raises(error):
+            eval(expression, {"E": cls})
+    assert State.OK.name == "OK" and State(0) is State.OK
+
+
+def test_state_membership_of_values():
+    """`2 in State` is True (enum's rule from Python 3.12; 3.11's IntEnum raised TypeError)."""
+    assert 2 in State and State.CRITICAL in State and 7 not in State and "OK" not in State and None not in State
+
+
+def test_states_imports_nothing():
+    loaded = subprocess.run([sys.executable, "-S", "-c", "import sys; before = set(sys.modules); "
+                             "import stackwatch.states; print(sorted(set(sys.modules) - before))"],
+                            capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}).stdout
+    assert ast.literal_eval(loaded) == ["__future__", "stackwatch", "stackwatch.states"]
