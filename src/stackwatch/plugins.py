@@ -1,19 +1,17 @@
 """Registries of check and collector plugins: built-ins register explicitly, third parties through
 versioned entry-point groups (`stackwatch.checks.v1`, `stackwatch.collectors.v1`).
 
-Kept import-light on purpose (no logging, no typing at import time): `stackwatch-check` loads it
+Kept import-light on purpose (no logging, typing or types at import time): `stackwatch-check` loads it
 on every run. `Registry[T]` still works in annotations.
 """
 
 from __future__ import annotations
 
-from types import GenericAlias
-
 
 class Registry:
     """Plugins of one kind by name; `Registry[T]` (T: what is registered) for annotations."""
 
-    __class_getitem__ = classmethod(GenericAlias)
+    __class_getitem__ = classmethod(type(list[int]))  # types.GenericAlias, without importing types
 
     def __init__(self, kind: str, group: str):
         self.kind, self.group = kind, group

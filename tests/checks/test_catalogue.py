@@ -47,4 +47,4 @@ def test_get_check_imports_only_that_module():
             "print(sorted(m for m in sys.modules if m.startswith('stackwatch.checks.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert ast.literal_eval(out) == ["stackwatch.checks.base", "stackwatch.checks.core", "stackwatch.checks.load",
-                                     "stackwatch.checks.options"]
+                                     "stackwatch.checks.options", "stackwatch.checks.record"]
