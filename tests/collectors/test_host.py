@@ -30,7 +30,7 @@ def one(samples, name):
 
 
 def test_registered_as_host():
-    assert names() == ["host"]
+    assert "host" in names()
     assert get_collector("host") is HostCollector
     load_builtins()
     assert COLLECTORS.get("host") is HostCollector and issubclass(HostCollector, Collector)
