@@ -1,15 +1,13 @@
 """The OpenStack and RabbitMQ checks against the real lab (../shared/lab: OpenStack Zed on loopback).
 
 - happy paths: every OpenStack check is OK on the healthy lab, in-process and through `stackwatch-check`;
-- heartbeat: nova-compute stopped, the os-compute-services check, polled at a check interval, is CRITICAL within
-  two intervals after nova marks the service down (its last heartbeat + service_down_time, read from the lab's
-  nova.conf), and OK again after nova-compute is started;
+- heartbeat: nova-compute stopped is tests/e2e/test_lab_compute_down.py (one stop shared with the alerting and
+  probe tests);
 - RabbitMQ: a queue of our own on the lab broker, N messages published and nobody consuming, turns the check
   WARNING then CRITICAL by its thresholds; the queue is deleted afterwards;
 - instances: a server of our own reset to ERROR turns os-instances WARNING (and is deleted afterwards).
 
-Skipped on a laptop without the lab, failures when CI or STACKWATCH_LAB is set (tests/lab.py). The heartbeat
-test stops a lab daemon and so holds the lab exclusively (`lab_faults`); it always starts it again.
+Skipped on a laptop without the lab, failures when CI or STACKWATCH_LAB is set (tests/lab.py).
 """
 
 from __future__ import annotations
@@ -21,20 +19,18 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
 
 import pytest
 
 from stackwatch.checks import get_check
 from stackwatch.states import State
 from tests.conftest import console_script
-from tests.lab import SYSTEM_PATH, OpenStackLab, healthy_lab, lab_faults, openstack_lab  # noqa: F401 (fixtures)
+from tests.lab import SYSTEM_PATH, OpenStackLab, healthy_lab, openstack_lab  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.timeout(600),
               pytest.mark.filterwarnings("ignore::DeprecationWarning:openstack"),
               pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:openstack")]
 
-CHECK_INTERVAL = 10.0        # how often the heartbeat test runs the check, as a scheduler would
 # the lab's OpenStack RPC queues, which have consumers (the notification queues have none, by design)
 RPC_QUEUES = "conductor*,scheduler*,compute*,cinder-*"
 
@@ -90,56 +86,6 @@ def test_stackwatch_check_against_the_lab(healthy_lab, admin_env):
     proc = subprocess.run([console_script("stackwatch-check"), "os-compute-services", "--cloud", "no-such-cloud"],
                           capture_output=True, text=True, env=env, timeout=90)
     assert proc.returncode == 3 and proc.stdout.startswith("NOVA SERVICES UNKNOWN - ") and proc.stdout.count("\n") == 1
-
-
-# -------------------------------------------------------------------------------------- heartbeat --
-def _nova_compute(outcome_rows):
-    return [r for r in outcome_rows if r.binary == "nova-compute"]
-
-
-def _utc(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "")).replace(tzinfo=timezone.utc).timestamp()
-
-
-def _lab_script(lab: OpenStackLab, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([str(lab.dir / "openstack-lab.sh"), *args], capture_output=True, text=True,
-                          timeout=timeout, env={"PATH": SYSTEM_PATH, "HOME": os.environ.get("HOME", "/root")})
-
-
-def test_stopped_nova_compute_turns_critical_then_ok(lab_faults, admin_env):
-    lab = lab_faults
-    down_time = float(lab.nova("DEFAULT", "service_down_time", "60") or 60)
-    heartbeat = check("os-compute-services", binary="nova-compute")   # one instance, reused as the scheduler does
-    first = heartbeat.run()
-    assert first.state is State.OK, first
-    stopped = _lab_script(lab, "stop", "nova-compute")
-    try:
-        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-        # nova marks the service down once its last heartbeat is service_down_time old
-        rows = _nova_compute(heartbeat.probe())
-        assert rows, "nova lists no nova-compute"
-        marked_down = max(_utc(r.updated_at) for r in rows) + down_time
-        deadline = marked_down + 2 * CHECK_INTERVAL
-        outcome = heartbeat.run()
-        while outcome.state is not State.CRITICAL:
-            assert time.time() < deadline, (f"still {outcome.state.name} two check intervals after nova marked "
-                                            f"nova-compute down: {outcome.summary}")
-            time.sleep(CHECK_INTERVAL)
-            outcome = heartbeat.run()
-        print(f"CRITICAL {time.time() - marked_down:+.1f}s after nova marked nova-compute down "
-              f"(service_down_time {down_time:g}s, check interval {CHECK_INTERVAL:g}s)")
-        assert "1 down: nova-compute@" in outcome.summary
-        assert {p.label: p.value for p in outcome.perfdata}["down"] == 1
-    finally:
-        started = _lab_script(lab, "start", "nova-compute")
-    assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
-    deadline = time.time() + 120
-    outcome = heartbeat.run()
-    while outcome.state is not State.OK:
-        assert time.time() < deadline, f"nova-compute started but the check says {outcome.summary}"
-        time.sleep(CHECK_INTERVAL / 2)
-        outcome = heartbeat.run()
-    assert outcome.summary == "1 of 1 services up"
 
 
 # --------------------------------------------------------------------------------------- rabbitmq --
