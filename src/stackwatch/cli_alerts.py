@@ -1,4 +1,4 @@
-"""The alert commands: `stackwatch alerts list|show|ack|silence|unsilence|maint`. Registered on the
+"""The alert commands: `stackwatch alerts list|show|ack|silence|unsilence|maint|deliveries|retry`. Registered on the
 `stackwatch` click group by `cli.py`; they read and write the same database `serve` uses, and the running
 pager picks up acks, silences and maintenance windows on its next pass.
 """
@@ -12,18 +12,11 @@ from datetime import datetime, timezone
 
 import click
 
-from stackwatch.cli import cli, config_options, fail
+from stackwatch.cli import cli, config_options, existing_store, fail
 
 
 def _store(config):
-    from stackwatch.store.sqlite import StoreError, open_store
-
-    if not config.database_path.exists():
-        fail(f"no database at {config.database_path}: has `stackwatch serve` run with this data directory?")
-    try:
-        return open_store(config.database_path, config.metrics)
-    except StoreError as exc:
-        fail(str(exc))
+    return existing_store(config)
 
 
 def _iso(ts: float | None) -> str:
@@ -244,3 +237,47 @@ def alerts_maint(config, hosts, roles, start, end, duration, author: str, commen
             fail(str(exc))
         click.echo(f"maintenance window {w.id} from {_iso(starts)} until {_iso(ends)}")
     store.close()
+
+
+@alerts.command("deliveries")
+@config_options
+@click.option("--state", type=click.Choice(["pending", "delivered", "failed"]), default=None)
+@click.option("--receiver", default=None, help="Only pages to this receiver.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--attempts", "with_attempts", is_flag=True, help="Also every attempt and its error.")
+def alerts_deliveries(config, state: str | None, receiver: str | None, limit: int, with_attempts: bool) -> None:
+    """Pages and where their delivery stands: delivered, pending (retried with backoff) or failed, with errors."""
+    from stackwatch.store.sqlite.outbox import SqliteOutboxStore
+
+    store = _store(config)
+    outbox = SqliteOutboxStore(store.db)
+    rows = outbox.deliveries(receiver, state, limit)
+    for d in rows:
+        click.echo(f"{d.notification_id}  {_iso(d.created_at)}  {d.state:<9} {d.receiver:<16} {d.event:<11} "
+                   f"attempts {d.attempts}" + (f"  last error: {d.last_error}" if d.last_error else ""))
+        if with_attempts:
+            for a in outbox.attempts(d.notification_id):
+                click.echo(f"    {_iso(a.ts)}  {a.outcome:<7} {a.duration:.2f}s  {a.error}")
+    if not rows:
+        click.echo("no pages" + (f" {state}" if state else "") + (f" to {receiver}" if receiver else ""))
+    store.close()
+
+
+@alerts.command("retry")
+@config_options
+@click.argument("notification_id")
+def alerts_retry(config, notification_id: str) -> None:
+    """Send a failed page again (after fixing its receiver); serve's delivery worker picks it up."""
+    from stackwatch.store.sqlite.outbox import SqliteOutboxStore
+
+    store = _store(config)
+    outbox = SqliteOutboxStore(store.db)
+    found = outbox.get(notification_id)
+    try:
+        if found is None:
+            fail(f"no page {notification_id!r} in the outbox (see `stackwatch alerts deliveries`)")
+        if not outbox.requeue(notification_id, time.time()):
+            fail(f"page {notification_id} is {found.state}: only a failed page can be sent again")
+        click.echo(f"page {notification_id} to {found.receiver} queued again")
+    finally:
+        store.close()

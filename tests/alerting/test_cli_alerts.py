@@ -104,3 +104,26 @@ def test_list_shows_maintenance_as_of_now(setup):
     assert run(cfg, "maint", "--host", "compute-1", "-d", "1h", "--author", "alice").exit_code == 0
     r = run(cfg, "list")
     assert "[maintenance:" in r.output
+
+
+def test_deliveries_and_retry_of_a_failed_page(setup):
+    from stackwatch.alerting.notification import AlertSnapshot, GroupNotification
+    from stackwatch.store.sqlite.outbox import SqliteOutboxStore
+
+    cfg, config, a = setup
+    store = open_store(config.database_path, config.metrics)
+    outbox = SqliteOutboxStore(store.db)
+    now = time.time()
+    outbox.add(GroupNotification("n-7", "pager", "{}:{}", (), "trigger",
+                                 (AlertSnapshot(a.fingerprint, "firing", a.labels, (), now),), now), now)
+    outbox.record("n-7", now, 0.3, "failed", "HTTP 400: invalid routing key")
+    store.close()
+    out = run(cfg, "deliveries", "--state", "failed", "--attempts")
+    assert out.exit_code == 0 and "n-7" in out.output and "invalid routing key" in out.output
+    assert out.output.count("HTTP 400") == 2                     # the page's last error and its attempt
+    ok = run(cfg, "retry", "n-7")
+    assert ok.exit_code == 0 and "queued again" in ok.output
+    again = run(cfg, "retry", "n-7")
+    assert again.exit_code == 1 and "only a failed page" in again.output
+    assert run(cfg, "retry", "nope").exit_code == 1
+    assert "no pages failed" in run(cfg, "deliveries", "--state", "failed").output

@@ -136,3 +136,27 @@ def test_alert_in_a_maintenance_window_is_marked_on_the_page(app_store):
     SqliteSilenceStore(store.db).add_maintenance(["h1"], [], NOW - 60, NOW + 3600, "alice", "upgrade", NOW - 60)
     page = app.test_client().get("/alerts").get_data(as_text=True)
     assert "in maintenance" in page
+
+
+def test_deliveries_show_failed_pages_with_their_attempts_and_retry_needs_login(app_store):
+    from stackwatch.alerting.notification import AlertSnapshot, GroupNotification
+    from stackwatch.store.sqlite.outbox import SqliteOutboxStore
+
+    app, store, _ = app_store
+    outbox = SqliteOutboxStore(store.db)
+    n = GroupNotification("n-1", "pager", '{}:{alertname="HostDown"}', (("alertname", "HostDown"),), "trigger",
+                          (AlertSnapshot("fp", "firing", (("alertname", "HostDown"),), (), NOW - 60),), NOW - 60)
+    outbox.add(n, NOW - 60)
+    outbox.record("n-1", NOW - 50, 0.2, "retry", f"HTTP 500 from the receiver {XSS}", next_attempt_at=NOW - 40)
+    outbox.record("n-1", NOW - 40, 0.1, "failed", "HTTP 400: bad routing key")
+    client = app.test_client()
+    page = client.get("/alerts/deliveries?state=failed").get_data(as_text=True)
+    assert "pager" in page and "HTTP 400: bad routing key" in page and "failed (1)" in page
+    detail = client.get("/alerts/deliveries/n-1").get_data(as_text=True)
+    assert "HTTP 500 from the receiver" in detail and XSS not in detail and "Send again" in detail
+    assert client.get("/alerts/deliveries?state=bogus").status_code == 400
+    assert client.post("/alerts/deliveries/n-1/retry").status_code == 401          # no login
+    assert login(client).status_code == 302
+    assert client.post("/alerts/deliveries/n-1/retry", data={}).status_code == 400  # no CSRF token
+    r = client.post("/alerts/deliveries/n-1/retry", data={"csrf_token": token(client, "/alerts/deliveries/n-1")})
+    assert r.status_code == 302 and outbox.get("n-1").state == "pending"

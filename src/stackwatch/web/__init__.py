@@ -21,6 +21,7 @@ from stackwatch.web import events as notification_pages
 from stackwatch.web import quotas as quota_pages
 from stackwatch.web import probes as probe_pages
 from stackwatch.web import reports as report_pages
+from stackwatch.web import deliveries as delivery_pages
 from stackwatch.web import coverage as coverage_pages
 from stackwatch.web import auth
 from stackwatch.web.deps import EXTENSION, WebDeps
@@ -44,7 +45,7 @@ def create_app(config: Config, store: Any, registry: Any = None,
     app.extensions[EXTENSION] = WebDeps(config, store, clock, events)
     auth.init_app(app, config)  # login, session key from env or the data directory, CSRF tokens
     for bp in (overview.bp, hosts.bp, trends.bp, alerts.bp, logs.bp, logs.api_bp, notification_pages.bp,
-               notification_pages.api_bp, api.bp, quota_pages.bp, probe_pages.bp, report_pages.bp, coverage_pages.bp):
+               notification_pages.api_bp, api.bp, quota_pages.bp, probe_pages.bp, report_pages.bp, delivery_pages.bp, coverage_pages.bp):
         app.register_blueprint(bp)
     app.jinja_env.filters.update(
         age=formatting.format_age, ts=formatting.format_ts, clock=formatting.format_clock,
