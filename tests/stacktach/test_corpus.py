@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from stackwatch.stacktach import lifecycle
+from stackwatch.stacktach.decode_helper import KNOWN_SERVICES, message_id_of, normalize, notification_row
 from stackwatch.stacktach.notification import MalformedNotification, decode
 
 from .notification_support import bare, corpus, envelope, render_template, template_time  # noqa: F401
@@ -219,3 +220,24 @@ def test_notigen_snapshot_without_end_is_stuck_only_after_timeout(corpus):
     (early,) = lifecycle.timings(notes, now=start + 600, timeout=3600)
     (late,) = lifecycle.timings(notes, now=start + 3601, timeout=3600)
     assert (early.operation, early.outcome, late.outcome) == ("snapshot", "running", "stuck")
+
+
+def test_the_capture_path_stores_what_the_full_decoder_says(corpus):
+    """`normalize` (the capture path: `decode_fields` without the usage fields, no Notification built) gives
+    every corpus notification, bare and in the v2 envelope, the very row `notification_row` makes of
+    `decode`'s Notification, or the same dead-letter verdict."""
+    compared = 0
+    for path in sorted(p for p in corpus.rglob("*") if p.suffix in (".json", ".jsonl")):
+        if path.parent.name == "common_payloads":
+            continue
+        for doc in _docs(path):
+            inner = json.loads(doc["oslo.message"]) if "oslo.message" in doc else doc
+            for body in (bare(inner), envelope(inner)):
+                n = decode(body, exchange="nova", cell="cell1")
+                answer = normalize((body, "amqp-id", "nova", "cell1", 1.0e9), 1 << 20)
+                if n.service not in KNOWN_SERVICES:
+                    assert answer == ("d", message_id_of(n, "amqp-id", body), "unknown event type")
+                else:
+                    assert answer == ("r", notification_row(n, message_id_of(n, "amqp-id", body), 1.0e9, "cell1"))
+                compared += 1
+    assert compared == 2 * (301 + 140 + 140 + 44 + 5)

@@ -12,7 +12,7 @@ import pytest
 import stackwatch.stacktach
 
 PACKAGE = Path(stackwatch.stacktach.__file__).parent
-PURE = ["notification", "names", "times", "faults", "lifecycle", "errors", "audit", "archive", "inventory", "message"]
+PURE = ["notification", "usage", "names", "times", "faults", "lifecycle", "errors", "audit", "archive", "inventory", "message"]
 
 
 @pytest.mark.parametrize("name", PURE)

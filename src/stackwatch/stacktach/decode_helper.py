@@ -21,7 +21,7 @@ import sys
 from multiprocessing.connection import Connection
 
 from stackwatch.stacktach.names import PUBLISHER_SERVICES
-from stackwatch.stacktach.notification import MalformedNotification, Notification, decode
+from stackwatch.stacktach.notification import MalformedNotification, Notification, decode_fields
 
 KNOWN_SERVICES = frozenset(PUBLISHER_SERVICES.values()) | {"swift", "placement", "ironic", "octavia", "manila",
                                                            "designate", "trove", "magnum", "barbican"}
@@ -45,15 +45,23 @@ def notification_row(n: Notification, message_id: str, received_at: float, deplo
 
 
 def normalize(item: Item, max_bytes: int) -> tuple:
-    """("r", row) for a notification to store, ("d", message_id | None, reason) for a dead letter."""
+    """("r", row) for a notification to store, ("d", message_id | None, reason) for a dead letter: the row
+    `notification_row` makes of `decode`'s Notification, built from `decode_fields` (no usage fields, no
+    Notification: a third less work per message)."""
     body, amqp_id, exchange, deployment, received_at = item
     try:
-        n = decode(body, max_bytes, exchange=exchange, cell=deployment)
+        f = decode_fields(body, max_bytes, exchange=exchange, cell=deployment, usage=False)
     except MalformedNotification as exc:
         return ("d", amqp_id, exc.reason)
-    if n.service not in KNOWN_SERVICES:
-        return ("d", message_id_of(n, amqp_id, body), "unknown event type")
-    return ("r", notification_row(n, message_id_of(n, amqp_id, body), received_at, deployment))
+    message_id = f["message_id"] or amqp_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    if f["service"] not in KNOWN_SERVICES:
+        return ("d", message_id, "unknown event type")
+    ts = f["timestamp"]
+    return ("r", (message_id, ts if ts is not None else received_at, deployment, f["event_type"], f["name"],
+                  f["priority"] or "", f["publisher_id"] or "", f["service"], f["host"] or "", f["request_id"],
+                  f["global_request_id"], f["tenant_id"], f["user_id"], f["instance_uuid"], f["state"],
+                  f["old_state"], f["task_state"], 1 if f["is_error"] else 0, f["flavor"], f["resource_id"],
+                  f["size"], f["raw"]))
 
 
 class HelperFailed(Exception):
