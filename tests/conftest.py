@@ -79,3 +79,10 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.section("test artifacts")
             for p in files:
                 terminalreporter.write_line(f"{p} ({p.stat().st_size:,} bytes)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that uses the OpenStack lab `lab` (scripts/test.sh runs them once the lab is up)."""
+    for item in items:
+        if "openstack_lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lab)
