@@ -12,8 +12,16 @@ from stackwatch.store.sqlite.database import Database
 
 __all__ = ["COLUMNS", "DeadLetter", "SqliteNotificationStore", "StoredNotification"]
 
-_INSERT = (f"INSERT OR IGNORE INTO notifications ({', '.join(COLUMNS)}) "
-           f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+_ROWS_PER_INSERT = 50      # rows per INSERT statement (22 columns: 1,100 parameters, far below SQLite's 32,766)
+
+
+def _insert(rows: int) -> str:
+    one = f"({', '.join('?' for _ in COLUMNS)})"
+    return f"INSERT OR IGNORE INTO notifications ({', '.join(COLUMNS)}) VALUES {', '.join([one] * rows)}"
+
+
+_INSERT = _insert(1)
+_INSERT_MANY = _insert(_ROWS_PER_INSERT)
 _SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM notifications"
 _GONE = ("deleted", "soft-delete", "shelved_offloaded")
 
@@ -28,7 +36,18 @@ class SqliteNotificationStore:
         duplicate and is dropped)."""
         with self.db.write() as conn:
             before = conn.total_changes
-            conn.executemany(_INSERT, rows)
+            # Many rows per statement, not executemany's one: a fifth less CPU per row, and the statement's
+            # step (which lets other threads, e.g. the AMQP consumer's, take the GIL) is done 50 times less.
+            values: list = []
+            n = 0
+            for row in rows:
+                values += row
+                n += 1
+                if n == _ROWS_PER_INSERT:
+                    conn.execute(_INSERT_MANY, values)
+                    values, n = [], 0
+            if n:
+                conn.execute(_INSERT if n == 1 else _insert(n), values)
             inserted = conn.total_changes - before
             if dead:
                 conn.executemany("INSERT INTO dead_letters (received_at, deployment, exchange, routing_key, "
