@@ -9,17 +9,13 @@ itself: nothing is lost and nothing is stored twice.
 
 from __future__ import annotations
 
-import fcntl
-import gc
 import importlib
 import json
-import marshal
-import os
-import subprocess
-import sys
-from multiprocessing.connection import Connection
 from typing import Callable
 from zoneinfo import ZoneInfo
+
+from stackwatch import helperprocess
+from stackwatch.helperprocess import HelperFailed, HelperProcess
 
 from stackwatch.rsyslog.logevent import event_values
 from stackwatch.rsyslog.logmetrics import LogMetrics
@@ -31,13 +27,9 @@ from stackwatch.rsyslog.timestamps import Clock
 # The helper parses chunk i+1 while the parent stores chunk i; the first chunk is small, as the parent can
 # only wait for it.
 FIRST_CHUNK, CHUNK = 100, 300
-CHUNK_BYTES = 128 * 1024     # a chunk's answer is ~2.5 times its messages: two of them fit in PIPE_SIZE
-PIPE_SIZE = 1 << 20
-ANSWER_TIMEOUT = 60.0        # seconds the helper may take for a chunk before it is given up
+CHUNK_BYTES = 128 * 1024     # a chunk's answer is ~2.5 times its messages: two of them fit in the pipe
 
-
-class WorkerFailed(Exception):
-    """The parse helper died, hung or failed on a chunk: that chunk is parsed by the caller."""
+WorkerFailed = HelperFailed  # the parse helper died, hung or failed on a chunk: the caller parses that chunk
 
 
 def function_name(fn: Callable) -> str:
@@ -45,73 +37,23 @@ def function_name(fn: Callable) -> str:
     return f"{fn.__module__}:{fn.__qualname__}"
 
 
-class ParseWorker:
+class ParseWorker(HelperProcess):
     """The parent's end: `send` a chunk, `receive` the answer of the oldest chunk sent (`ahead` chunks may
     be in flight). `encoder` names a function of the event fields (in `Event`'s order) returning the
     store's row; the answer's values are then those rows, one after the other in one flat list."""
 
     def __init__(self, timezone: str, facility_services: dict[int, str], encoder: str = ""):
-        to_child, from_parent = os.pipe()
-        to_parent, from_child = os.pipe()
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c",
-                 "import sys; from stackwatch.rsyslog.parseworker import serve; serve(sys.argv[1:])",
-                 str(to_child), str(from_child), timezone, json.dumps(sorted(facility_services.items())), encoder],
-                stdin=subprocess.DEVNULL, pass_fds=(to_child, from_child), close_fds=True)
-        finally:
-            os.close(to_child)
-            os.close(from_child)
-        # Two chunks in flight when the pipes hold two chunks and their answers, else one (then neither
-        # side can be stuck writing to the other while it writes too).
-        self.ahead = 2 if all([_widen_pipe(fd) for fd in (from_parent, to_parent)]) else 1
-        self._out = Connection(from_parent, readable=False)
-        self._in = Connection(to_parent, writable=False)
-        self.pending = 0
-
-    def alive(self) -> bool:
-        return self._proc.poll() is None
+        super().__init__("stackwatch.rsyslog.parseworker:serve",
+                         [timezone, json.dumps(sorted(facility_services.items())), encoder])
 
     def send(self, messages: list[tuple[bytes, float, str, str]], want_records: bool) -> None:
         """A chunk of (data, received_at, peer host, transport)."""
-        try:
-            self._out.send_bytes(marshal.dumps((messages, want_records)))
-        except (OSError, ValueError) as exc:
-            raise WorkerFailed(f"cannot send: {exc}") from None
-        self.pending += 1
+        super().send((messages, want_records))
 
     def receive(self) -> tuple[list, tuple, list[LogRecord] | None]:
         """(event values or rows, metric counts, records or None) of the oldest chunk sent."""
-        try:
-            if not self._in.poll(ANSWER_TIMEOUT):
-                raise WorkerFailed(f"no answer in {ANSWER_TIMEOUT:.0f} s")
-            data = self._in.recv_bytes()
-        except (OSError, EOFError, ValueError) as exc:
-            raise WorkerFailed(f"cannot receive: {exc or type(exc).__name__}") from None
-        self.pending -= 1
-        answer = marshal.loads(data)
-        if answer[0] == "error":
-            raise WorkerFailed(answer[1])
-        values, delta, records = answer
+        values, delta, records = super().receive()
         return values, delta, None if records is None else [LogRecord(*t) for t in records]
-
-    def drain(self) -> bool:
-        """Read the answers still due; False if the helper cannot give them."""
-        try:
-            while self.pending:
-                self.receive()
-        except WorkerFailed:
-            return False
-        return True
-
-    def close(self) -> None:
-        self._out.close()
-        self._in.close()
-        try:
-            self._proc.wait(2)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(2)
 
 
 class ParsePool:
@@ -154,14 +96,6 @@ class ParsePool:
             w.close()
 
 
-def _widen_pipe(fd: int) -> bool:
-    """Make the pipe hold PIPE_SIZE bytes (Linux); False where it cannot."""
-    try:
-        return fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE) >= PIPE_SIZE
-    except OSError:
-        return False
-
-
 def chunks(msgs: list[RawMessage]) -> list[list[RawMessage]]:
     """A small first chunk (only waited for), then up to CHUNK messages or CHUNK_BYTES bytes each."""
     out, chunk, size, limit = [], [], 0, FIRST_CHUNK
@@ -177,10 +111,9 @@ def chunks(msgs: list[RawMessage]) -> list[list[RawMessage]]:
 
 
 def serve(argv: list[str]) -> None:
-    """The helper's loop: a chunk of (data, received_at, peer host, transport) in, its events' values (or
-    rows) and metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility
+    """The helper's entry point: a chunk of (data, received_at, peer host, transport) in, its events' values
+    (or rows) and metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility
     map, the row encoder's name or ""."""
-    conn_in, conn_out = Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
     tz = ZoneInfo(argv[2])
     facility_services = {int(k): v for k, v in json.loads(argv[3])}
     encode = None
@@ -189,37 +122,25 @@ def serve(argv: list[str]) -> None:
         encode = getattr(importlib.import_module(module), name)
     clock = Clock(tz)
     record_fields = LogRecord.__slots__
-    gc.disable()                  # what a chunk allocates holds no cycles: collect now and then, not per 700
-    count = 0
-    while True:
-        try:
-            messages, want_records = marshal.loads(conn_in.recv_bytes())
-        except (EOFError, OSError):
-            return
-        count += 1
-        if count % 1000 == 0:
-            gc.collect()
-        try:
-            metrics = LogMetrics()
-            observe = metrics.observe
-            values, records = [], []
-            add = values.extend if encode is not None else values.append
-            for data, received_at, peer_host, transport in messages:
-                r = parse_syslog_message(data, received_at, peer_host, tz, clock=clock,
-                                         facility_services=facility_services)
-                observe(r)
-                v = event_values(r, received_at, transport)
-                add(encode(*v) if encode is not None else v)
-                if want_records:
-                    records.append(tuple(getattr(r, name) for name in record_fields))
-            answer = (values, (tuple(metrics.totals.items()), tuple(metrics.latencies.items())),
-                      records if want_records else None)
-        except Exception as exc:                        # a parser bug: this chunk is parsed by the caller
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-        try:
-            conn_out.send_bytes(marshal.dumps(answer))
-        except (OSError, ValueError):
-            return
+
+    def parse(request):
+        messages, want_records = request
+        metrics = LogMetrics()
+        observe = metrics.observe
+        values, records = [], []
+        add = values.extend if encode is not None else values.append
+        for data, received_at, peer_host, transport in messages:
+            r = parse_syslog_message(data, received_at, peer_host, tz, clock=clock,
+                                     facility_services=facility_services)
+            observe(r)
+            v = event_values(r, received_at, transport)
+            add(encode(*v) if encode is not None else v)
+            if want_records:
+                records.append(tuple(getattr(r, name) for name in record_fields))
+        return (values, (tuple(metrics.totals.items()), tuple(metrics.latencies.items())),
+                records if want_records else None)
+
+    helperprocess.serve(argv, parse)
 
 
 def merge_metrics(metrics: LogMetrics, delta: tuple) -> None:

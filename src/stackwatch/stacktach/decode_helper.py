@@ -11,22 +11,16 @@ decoding while the caller stores chunk i. Any trouble (the helper died, hung, fa
 
 from __future__ import annotations
 
-import fcntl
-import gc
 import hashlib
-import marshal
-import os
-import subprocess
-import sys
-from multiprocessing.connection import Connection
+
+from stackwatch import helperprocess
+from stackwatch.helperprocess import HelperFailed, HelperProcess  # noqa: F401 (HelperFailed: the callers')
 
 from stackwatch.stacktach.names import PUBLISHER_SERVICES
 from stackwatch.stacktach.notification import MalformedNotification, Notification, decode_fields
 
 KNOWN_SERVICES = frozenset(PUBLISHER_SERVICES.values()) | {"swift", "placement", "ironic", "octavia", "manila",
                                                            "designate", "trove", "magnum", "barbican"}
-ANSWER_TIMEOUT = 60.0        # seconds the helper may take for a chunk before it is given up
-_PIPE_SIZE = 1 << 20
 
 Item = tuple   # (body: bytes, amqp message_id | None, exchange, deployment, received_at)
 
@@ -64,98 +58,14 @@ def normalize(item: Item, max_bytes: int) -> tuple:
                   f["size"], f["raw"]))
 
 
-class HelperFailed(Exception):
-    """The helper died, hung or failed on a chunk: the caller decodes that chunk itself."""
+class DecodeHelper(HelperProcess):
+    """A chunk of items in (`send`), their `normalize` answers out (`receive`), in order."""
 
-
-class DecodeHelper:
     def __init__(self, max_bytes: int):
-        to_child, from_parent = os.pipe()
-        to_parent, from_child = os.pipe()
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c",
-                 "import sys; from stackwatch.stacktach.decode_helper import _serve; _serve(sys.argv[1:])",
-                 str(to_child), str(from_child), str(max_bytes)],
-                stdin=subprocess.DEVNULL, pass_fds=(to_child, from_child), close_fds=True)
-        finally:
-            os.close(to_child)
-            os.close(from_child)
-        # Two chunks in flight only when the pipes can hold them and their answers (no mutual blocking).
-        self.ahead = 2 if all([_widen_pipe(fd) for fd in (from_parent, to_parent)]) else 1
-        self._out = Connection(from_parent, readable=False)
-        self._in = Connection(to_parent, writable=False)
-        self.pending = 0
-
-    def alive(self) -> bool:
-        return self._proc.poll() is None
-
-    def send(self, items: list[Item]) -> None:
-        try:
-            self._out.send_bytes(marshal.dumps(items))
-        except (OSError, ValueError) as exc:
-            raise HelperFailed(f"cannot send: {exc}") from None
-        self.pending += 1
-
-    def receive(self) -> list[tuple]:
-        """The `normalize` answers of the oldest chunk sent."""
-        try:
-            if not self._in.poll(ANSWER_TIMEOUT):
-                raise HelperFailed(f"no answer in {ANSWER_TIMEOUT:.0f} s")
-            data = self._in.recv_bytes()
-        except (OSError, EOFError, ValueError) as exc:
-            raise HelperFailed(f"cannot receive: {exc or type(exc).__name__}") from None
-        self.pending -= 1
-        answer = marshal.loads(data)
-        if isinstance(answer, str):
-            raise HelperFailed(answer)
-        return answer
-
-    def drain(self) -> bool:
-        """Read the answers still due; False if the helper cannot give them."""
-        try:
-            while self.pending:
-                self.receive()
-        except HelperFailed:
-            return False
-        return True
-
-    def close(self) -> None:
-        self._out.close()
-        self._in.close()
-        try:
-            self._proc.wait(2)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait(2)
-
-
-def _widen_pipe(fd: int) -> bool:
-    try:
-        return fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE) >= _PIPE_SIZE
-    except OSError:
-        return False
+        super().__init__("stackwatch.stacktach.decode_helper:_serve", [str(max_bytes)])
 
 
 def _serve(argv: list[str]) -> None:
-    """The helper's loop: a chunk of items in, their `normalize` answers out (a str: the chunk failed)."""
-    conn_in, conn_out = Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
+    """The helper's entry point: a chunk of items in, their `normalize` answers out."""
     max_bytes = int(argv[2])
-    gc.disable()                  # a chunk's objects hold no cycles: collect now and then, not per 700
-    chunks = 0
-    while True:
-        try:
-            items = marshal.loads(conn_in.recv_bytes())
-        except (EOFError, OSError):
-            return
-        chunks += 1
-        if chunks % 1000 == 0:
-            gc.collect()
-        try:
-            answer: object = [normalize(item, max_bytes) for item in items]
-        except Exception as exc:                # a decoder bug: the caller decodes this chunk itself
-            answer = f"{type(exc).__name__}: {exc}"
-        try:
-            conn_out.send_bytes(marshal.dumps(answer))
-        except (OSError, ValueError):
-            return
+    helperprocess.serve(argv, lambda items: [normalize(item, max_bytes) for item in items])
