@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from stackwatch.stacktach import names
 from stackwatch.stacktach.faults import Fault, fault_of
@@ -91,13 +91,17 @@ def decode(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES, *, exchange: str | N
 
 
 def decode_fields(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES, *, exchange: str | None = None,
-                  cell: str | None = None, usage: bool = True) -> dict[str, Any]:
+                  cell: str | None = None, usage: bool = True,
+                  loads: Callable[[str], Any] = json.loads) -> dict[str, Any]:
     """`decode`'s fields as a dict (the capture path's: a dict is cheaper to build than a Notification).
 
     `usage=False` skips the usage fields (image, launched_at, deleted_at, terminated_at, the audit
     period, vcpus, memory_mb, root_gb: left None), which the archive's row does not hold: the capture
     path decodes every message once, and parsing their times costs a tenth of the decoding. What is
-    read back from the archive is decoded again from the raw body, with them."""
+    read back from the archive is decoded again from the raw body, with them.
+
+    `loads` is the JSON decoder: the stdlib's by default; the capture path passes a faster one that must
+    return what `json.loads` returns and raise ValueError (or RecursionError) where it does."""
     if not isinstance(body, (bytes, bytearray, memoryview)):
         raise MalformedNotification("not bytes", type(body).__name__)
     body = bytes(body)
@@ -108,13 +112,14 @@ def decode_fields(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES, *, exchange: 
     except UnicodeDecodeError as exc:
         raise MalformedNotification("not UTF-8", str(exc)) from None
     try:
-        return _decode(raw.removeprefix("\ufeff"), exchange, cell, usage)
+        return _decode(raw.removeprefix("\ufeff"), exchange, cell, usage, loads)
     except RecursionError:
         raise MalformedNotification("too deeply nested") from None
 
 
-def _decode(raw: str, exchange: str | None, cell: str | None, usage: bool) -> dict[str, Any]:
-    doc = _loads(raw, "not JSON")
+def _decode(raw: str, exchange: str | None, cell: str | None, usage: bool,
+            loads: Callable[[str], Any]) -> dict[str, Any]:
+    doc = _loads(loads, raw, "not JSON")
     message = raw                    # the message's own JSON text: the envelope's inner one, unescaped
     if "oslo.message" in doc:
         inner, version = doc["oslo.message"], doc.get("oslo.version")
@@ -122,7 +127,7 @@ def _decode(raw: str, exchange: str | None, cell: str | None, usage: bool) -> di
             raise MalformedNotification("bad envelope", "oslo.message is not a string")
         if version is not None and not (isinstance(version, str) and version.startswith("2.")):
             raise MalformedNotification("bad envelope", f"oslo.version {version!r}")
-        doc = _loads(inner, "envelope not JSON")
+        doc = _loads(loads, inner, "envelope not JSON")
         message = inner
     event_type = doc.get("event_type")
     if not isinstance(event_type, str) or not event_type.strip():
@@ -214,9 +219,9 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _loads(raw: str, reason: str) -> dict:
+def _loads(loads: Callable[[str], Any], raw: str, reason: str) -> dict:
     try:
-        doc = json.loads(raw)
+        doc = loads(raw)
     except ValueError as exc:                     # JSONDecodeError, and int-too-long
         raise MalformedNotification(reason, str(exc)) from None
     if not isinstance(doc, dict):
