@@ -34,44 +34,13 @@ import logging
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
 
 from stackwatch.rsyslog.framing import MAX_MESSAGE, SyslogFramer, datagram_message
 from stackwatch.rsyslog.message import RawMessage, Sink
-from stackwatch.rsyslog.relp import OK_RESPONSE, SERVERCLOSE, RelpError, RelpParser, open_response, response
+from stackwatch.rsyslog.connection import Conn, Item, peer_name
+from stackwatch.rsyslog.relp_session import serve_relp
 
 log = logging.getLogger(__name__)
-
-# Unanswered groups of frames (each what one read brought, at least one frame) per RELP connection before
-# we stop reading it: more than a batch and than the window the generated omrelp config gives rsyslog
-# (8,192 frames), so a sender is never held back waiting for a batch that is waiting for it.
-RELP_PENDING = 16384
-_CLOSE = object()             # end of a RELP connection's responses
-
-
-@dataclass(eq=False)
-class _Conn:
-    peer: str
-    transport: str
-    writer: asyncio.StreamWriter
-    reader_task: asyncio.Task | None = None
-    pending: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(RELP_PENDING))   # RELP only
-    closed: bool = False      # RELP: can no longer answer, so its queued frames must not be stored
-
-
-@dataclass(slots=True)
-class _Item:
-    msgs: list[RawMessage]                    # what one read (or one datagram) brought
-    conn: _Conn | None = None
-    stored: asyncio.Future | None = None     # RELP: result None once stored, cancelled if not
-
-
-def _peer(addr) -> str:
-    if isinstance(addr, tuple) and len(addr) >= 2:
-        host = f"[{addr[0]}]" if ":" in str(addr[0]) else str(addr[0])
-        return f"{host}:{addr[1]}"
-    return str(addr)
-
 
 class SyslogReceiver:
     """`start()`, `stop()`; `bound_ports` ({"tcp": 5140, ...}, the real ones when 0 was asked); counters."""
@@ -96,8 +65,8 @@ class SyslogReceiver:
         self._executor = concurrent.futures.ThreadPoolExecutor(self.overlap, thread_name_prefix="stackwatch-sink")
         self._servers: list[asyncio.AbstractServer] = []
         self._udp: asyncio.DatagramTransport | None = None
-        self._conns: set[_Conn] = set()
-        self._stopping = False
+        self.conns: set[Conn] = set()                # open connections (RELP sessions add theirs too)
+        self.stopping = False
 
     # -- public, called from any thread ----------------------------------------------------------
     def counters(self) -> dict[str, int]:
@@ -149,7 +118,7 @@ class SyslogReceiver:
             loop.close()
 
     async def _startup(self) -> None:
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._queue: asyncio.Queue[Item] = asyncio.Queue()
         # messages held (queued, or in the sink) before readers wait: a batch more than the sink may hold
         self._limit = max((self.overlap + 1) * self.batch_max, 64)
         self._queued = 0                                 # messages queued or in batches being stored
@@ -172,19 +141,20 @@ class SyslogReceiver:
                 lambda: _Datagrams(self), local_addr=self._listen["udp"])
             self.bound_ports["udp"] = self._udp.get_extra_info("sockname")[1]
 
-    async def _put(self, item: _Item) -> None:
+    async def put(self, item: Item) -> None:
+        """Queue what one read brought, waiting while the queue is full (back-pressure on that connection)."""
         while self._queued >= self._limit:
             self._room.clear()
             await self._room.wait()
         self._enqueue(item)
 
-    def _put_nowait(self, item: _Item) -> None:
+    def _put_nowait(self, item: Item) -> None:
         if self._queued >= self._limit:
             self.dropped += len(item.msgs)
             return
         self._enqueue(item)
 
-    def _enqueue(self, item: _Item) -> None:
+    def _enqueue(self, item: Item) -> None:
         self._queue.put_nowait(item)
         self._queued += len(item.msgs)
         self._waiting += len(item.msgs)
@@ -196,7 +166,7 @@ class SyslogReceiver:
         while True:
             await self._slots.acquire()                       # a sink worker is free
             batch = [await queue.get()]
-            if self._waiting < self.batch_max and not self._stopping:
+            if self._waiting < self.batch_max and not self.stopping:
                 self._full.clear()
                 try:
                     await asyncio.wait_for(self._full.wait(), self.batch_wait)
@@ -212,7 +182,7 @@ class SyslogReceiver:
             self._storing.add(task)
             task.add_done_callback(self._storing.discard)
 
-    async def _store_batch(self, batch: list[_Item], n: int, loop: asyncio.AbstractEventLoop) -> None:
+    async def _store_batch(self, batch: list[Item], n: int, loop: asyncio.AbstractEventLoop) -> None:
         try:
             await self._store(batch, loop)
         finally:
@@ -222,7 +192,7 @@ class SyslogReceiver:
                 self._queue.task_done()
             self._slots.release()
 
-    async def _store(self, batch: list[_Item], loop: asyncio.AbstractEventLoop) -> None:
+    async def _store(self, batch: list[Item], loop: asyncio.AbstractEventLoop) -> None:
         pause = 0.1
         live = []
         for it in batch:
@@ -242,7 +212,7 @@ class SyslogReceiver:
                     if it.stored is not None:
                         it.stored.cancel()                    # RELP: no answer, the sender resends
                 live = [it for it in live if it.stored is None]
-                if live and self._stopping:
+                if live and self.stopping:
                     lost = sum(len(it.msgs) for it in live)
                     self.dropped += lost
                     log.error("stopping: %d TCP/UDP messages the sink refused are lost", lost)
@@ -265,11 +235,11 @@ class SyslogReceiver:
         await self._serve_stream(reader, writer, "tls")
 
     async def _serve_stream(self, reader, writer, transport: str) -> None:
-        if self._stopping:
+        if self.stopping:
             writer.close()
             return
-        conn = _Conn(_peer(writer.get_extra_info("peername")), transport, writer, asyncio.current_task())
-        self._conns.add(conn)
+        conn = Conn(peer_name(writer.get_extra_info("peername")), transport, writer, asyncio.current_task())
+        self.conns.add(conn)
         framer = SyslogFramer(self, self.max_message)
         try:
             while True:
@@ -278,7 +248,7 @@ class SyslogReceiver:
                 if frames:
                     now, peer = time.time(), conn.peer
                     self.received += len(frames)
-                    await self._put(_Item([RawMessage(frame, now, peer, transport) for frame in frames]))
+                    await self.put(Item([RawMessage(frame, now, peer, transport) for frame in frames]))
                 if not data:
                     break
         except (ConnectionError, ssl.SSLError, OSError) as exc:
@@ -286,133 +256,29 @@ class SyslogReceiver:
         except asyncio.CancelledError:
             pass                       # stopping; asyncio's stream callback must not see a cancelled task
         finally:
-            self._conns.discard(conn)
+            self.conns.discard(conn)
             writer.close()
 
     # -- RELP ----------------------------------------------------------------------------------
     async def _serve_relp_tls(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await self._serve_relp(reader, writer, "relp-tls")
+        await serve_relp(self, reader, writer, "relp-tls")
 
-    async def _serve_relp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                          transport: str = "relp") -> None:
-        if self._stopping:
-            writer.close()
-            return
-        conn = _Conn(_peer(writer.get_extra_info("peername")), "relp", writer, asyncio.current_task())
-        self._conns.add(conn)
-        responder = asyncio.create_task(self._relp_respond(conn))
-        parser, loop = RelpParser(self.max_message), asyncio.get_running_loop()
-        msgs: list[RawMessage] = []                           # this read's syslog frames, not queued yet
-        txnrs: list[int] = []                                 # ... and their transaction numbers
-
-        async def queue_group() -> None:
-            """The syslog frames read so far go to the store as one item, answered together once stored."""
-            nonlocal msgs, txnrs
-            if not msgs:
-                return
-            stored = loop.create_future()
-            item, group = _Item(msgs, conn, stored), txnrs
-            msgs, txnrs = [], []
-            try:
-                await conn.pending.put((group, stored))
-                await self._put(item)
-            except asyncio.CancelledError:
-                stored.cancel()
-                raise
-        try:
-            while not conn.closed:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                now, peer, closing = time.time(), conn.peer, False
-                for frame in parser.feed(data):
-                    if frame.command == "syslog":
-                        self.received += 1
-                        self.oversized += frame.truncated
-                        msgs.append(RawMessage(frame.data.rstrip(b"\r\n\0"), now, peer, transport))
-                        txnrs.append(frame.txnr)
-                        continue
-                    await queue_group()                       # answers stay in command order
-                    if frame.command == "open":
-                        await conn.pending.put(open_response(frame.txnr))
-                    elif frame.command == "close":
-                        await conn.pending.put(response(frame.txnr))
-                        closing = True
-                        break
-                    else:
-                        await conn.pending.put(response(frame.txnr, 500, f"command {frame.command} not supported"))
-                await queue_group()
-                if closing:
-                    return
-        except RelpError as exc:
-            self.framing_errors += 1
-            log.warning("RELP framing error from %s, closing: %s", conn.peer, exc)
-            conn.closed = True
-        except (ConnectionError, OSError) as exc:                 # ssl.SSLError too
-            log.debug("RELP connection from %s ended: %s", conn.peer, exc)
-            conn.closed = True
-        except asyncio.CancelledError:
-            pass                                              # stopping: answer what is stored, then close
-        finally:                                              # frames read, never queued: never answered
-            try:
-                conn.pending.put_nowait(_CLOSE)
-            except asyncio.QueueFull:
-                conn.closed = True
-            if conn.closed:
-                responder.cancel()
-            try:
-                await asyncio.gather(responder, return_exceptions=True)
-            except asyncio.CancelledError:                    # the loop is going away
-                responder.cancel()
-            self._conns.discard(conn)
-            writer.close()
-
-    async def _relp_respond(self, conn: _Conn) -> None:
-        """Answer in command order: a syslog frame once stored; stop at the first one not stored."""
-        writer = conn.writer
-        try:
-            while True:
-                entry = await conn.pending.get()
-                if entry is _CLOSE:
-                    writer.write(SERVERCLOSE)
-                    await writer.drain()
-                    break
-                if isinstance(entry, bytes):
-                    writer.write(entry)
-                else:
-                    txnrs, stored = entry
-                    if not stored.done():
-                        await writer.drain()
-                        await asyncio.wait([stored])
-                    if stored.cancelled():
-                        log.info("RELP %s: frames %d-%d not stored, closing without answer", conn.peer,
-                                 txnrs[0], txnrs[-1])
-                        writer.write(SERVERCLOSE)
-                        break
-                    writer.write(b"".join([OK_RESPONSE % txnr for txnr in txnrs]))
-                if conn.pending.empty():
-                    await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            conn.closed = True
-            if conn.reader_task is not None and not conn.reader_task.done():
-                conn.reader_task.cancel()
-            writer.close()
+    async def _serve_relp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await serve_relp(self, reader, writer, "relp")
 
     # -- shutdown ------------------------------------------------------------------------------
     async def _shutdown(self) -> None:
-        self._stopping = True
+        self.stopping = True
         self._full.set()
         for server in self._servers:
             server.close()
         if self._udp is not None:
             self._udp.close()
-        streams = [c for c in self._conns if c.transport != "relp" and c.reader_task]
+        streams = [c for c in self.conns if c.transport != "relp" and c.reader_task]
         for conn in streams:
             if conn.writer.can_write_eof():
                 conn.writer.write_eof()                       # a FIN: rsyslog stops sending here
-        for conn in self._conns:
+        for conn in self.conns:
             if conn.transport == "relp" and conn.reader_task:
                 conn.reader_task.cancel()
         if streams:
@@ -423,7 +289,7 @@ class SyslogReceiver:
             await asyncio.wait_for(self._queue.join(), self.stop_timeout)
         except asyncio.TimeoutError:
             log.error("stopping: %d messages not stored in %.0fs", self._queue.qsize(), self.stop_timeout)
-        tasks = [c.reader_task for c in self._conns if c.reader_task]
+        tasks = [c.reader_task for c in self.conns if c.reader_task]
         if tasks:
             await asyncio.wait(tasks, timeout=self.stop_timeout)
         self._flusher.cancel()
@@ -431,7 +297,7 @@ class SyslogReceiver:
             item = self._queue.get_nowait()
             if item.stored is not None:
                 item.stored.cancel()
-        for conn in list(self._conns):
+        for conn in list(self.conns):
             conn.writer.close()
 
 
@@ -443,7 +309,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         frame = datagram_message(data, self.r, self.r.max_message)
         if frame is not None:
             self.r.received += 1
-            self.r._put_nowait(_Item([RawMessage(frame, time.time(), _peer(addr), "udp")]))
+            self.r._put_nowait(Item([RawMessage(frame, time.time(), peer_name(addr), "udp")]))
 
     def error_received(self, exc: Exception) -> None:
         log.debug("UDP receive error: %s", exc)
