@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.lab import OPENRC, SYSTEM_PATH, parse_openrc  # noqa: E402
 
-BATCH = 100
+BATCH = int(os.environ.get("LAB_BATCH", "50"))
 
 
 def cli(*args: str, as_json: bool = False, timeout: float = 600):

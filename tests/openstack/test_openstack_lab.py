@@ -137,9 +137,10 @@ def test_instances_per_host_and_flavors_match_server_list(lab, servers):
     collector = OpenStackCollector(source, "instances")
     try:
         for _attempt in range(3):  # other sessions may boot or delete meanwhile: compare a quiet moment
-            before = lab.openstack("server", "list", "--all-projects", "--long", as_json=True)
+            # --limit -1: the CLI otherwise lists nova's first page only (max_limit, 1,000 servers)
+            before = lab.openstack("server", "list", "--all-projects", "--long", "--limit", "-1", as_json=True)
             samples = collector.collect(time.time())
-            after = lab.openstack("server", "list", "--all-projects", "--long", as_json=True)
+            after = lab.openstack("server", "list", "--all-projects", "--long", "--limit", "-1", as_json=True)
             if sorted(s["ID"] for s in before) == sorted(s["ID"] for s in after):
                 break
     finally:
