@@ -83,10 +83,40 @@ def test_the_helper_process_decodes_big_batches_exactly_as_this_process_does(tmp
         assert (ingest._helper is not None) == use_helper        # 600 >= HELPER_MIN_BATCH: the helper ran
         ingest.close()
         assert ingest.stored == 588 and sum(ingest.dead.values()) == 12
-        rows[use_helper] = [(r.message_id, r.name, r.instance_uuid, r.flavor, r.raw)
-                            for r in store.notifications.query(limit=10_000)]
+        rows[use_helper] = ([(r.message_id, r.name, r.instance_uuid, r.flavor, r.raw)
+                             for r in store.notifications.query(limit=10_000)],
+                            [(d.exchange, d.routing_key, d.reason, d.raw) for d in store.notifications.dead_letters()])
         store.close()
-    assert rows[True] == rows[False] and len(rows[True]) == 588
+    assert rows[True] == rows[False] and len(rows[True][0]) == 588 and len(rows[True][1]) == 12
+
+
+def test_the_sqlite_store_writes_big_batches_in_its_own_process_and_others_get_a_decode_helper(tmp_path):
+    from stackwatch.config import MetricsConfig
+    from stackwatch.stacktach.decode_helper import DecodeHelper
+    from stackwatch.store.sqlite import open_store
+    from stackwatch.store.sqlite.notification_writer import NotificationWriter
+
+    store = open_store(tmp_path / "w.db", MetricsConfig())
+    ingest = NotificationIngest(store.notifications)
+    ingest.sink(big_batch(300, "w"))
+    assert isinstance(ingest._helper, NotificationWriter) and store.notifications.count() == 294
+    ingest.close()
+    store.close()
+
+    class ListStore:                         # a store without a writer of its own (as Elasticsearch's)
+        def __init__(self):
+            self.rows = []
+
+        def add(self, rows, dead=()):
+            before = len(self.rows)
+            self.rows += list(rows)
+            return len(self.rows) - before
+
+    other = ListStore()
+    ingest = NotificationIngest(other)
+    ingest.sink(big_batch(300, "d"))
+    assert isinstance(ingest._helper, DecodeHelper) and len(other.rows) == 294 == ingest.stored
+    ingest.close()
 
 
 def test_a_helper_that_died_is_replaced_and_nothing_is_lost(store):

@@ -4,9 +4,11 @@ with their reason), and counted. `sink` is the `message.NotificationSink` the co
 only after the commit, so the consumer acknowledges only what is stored, and a bad body never blocks the
 queue (it is stored as a dead letter and acknowledged like any other).
 
-A big batch is decoded by a helper process (`decode_helper`) a chunk ahead, its rows fed to the store's
-insert as they come back; a small batch, or any trouble with the helper, is decoded here. The archive is
-whichever `NotificationStore` it is given (SQLite's, or Elasticsearch's).
+A big batch goes to a helper process: with the embedded store, the store's own writer
+(`store.sqlite.notification_writer`), which decodes the batch and stores it itself, so that this process
+only reads AMQP; with Elasticsearch, a decode helper (`decode_helper`) a chunk ahead, its rows fed to the
+store's bulk insert as they come back. A small batch, or any trouble with the helper, is decoded and
+stored here. The archive is whichever `NotificationStore` it is given (SQLite's, or Elasticsearch's).
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ class NotificationIngest:
         self.use_helper = use_helper
         self._lock = threading.Lock()
         self._helper_lock = threading.Lock()     # one batch at a time talks to the helper
-        self._helper: DecodeHelper | None = None
+        # the helper process: the store's own writer when it has one (SQLite: decodes and stores), else a
+        # decode helper whose rows are stored here (Elasticsearch)
+        self._writes_itself = callable(getattr(store, "writer", None))
+        self._helper = None
         self._helper_failed_at = -_RESTART_AFTER
         self.received = 0
         self.stored = 0
@@ -60,16 +65,44 @@ class NotificationIngest:
         self.errors = Counter()  # (service, host, name) -> stored error notifications
 
     def sink(self, batch: list[AmqpMessage]) -> None:
+        if self._writes_itself and self._big(batch) and self._helper_lock.acquire(blocking=False):
+            try:
+                if self._by_writer(batch):
+                    return
+            finally:
+                self._helper_lock.release()
         dead: list[DeadLetter] = []
         kinds: list[tuple] = []
         # the rows are decoded while the store inserts them; the dead letters are complete once it has
         inserted = self.store.add(self._rows(batch, dead, kinds), dead)  # raises: no ack, the broker redelivers
+        self._count(len(batch), inserted, kinds, [d.reason for d in dead])
+
+    def _big(self, batch: list[AmqpMessage]) -> bool:
+        return self.use_helper and len(batch) >= HELPER_MIN_BATCH
+
+    def _by_writer(self, batch: list[AmqpMessage]) -> bool:
+        """The store's own writer process decodes and stores the batch; False if it could not (then the
+        caller does both here: a batch it committed before failing is then all duplicates)."""
+        helper = self._start_helper()
+        if helper is None:
+            return False
+        try:
+            helper.send([(m.body, m.message_id, m.exchange, m.routing_key, m.deployment, m.received_at)
+                         for m in batch])
+            inserted, kinds, dead = helper.receive()
+        except HelperFailed as exc:
+            self._helper_lost(exc)
+            return False
+        self._count(len(batch), inserted, kinds, dead)
+        return True
+
+    def _count(self, received: int, inserted: int, kinds: list, dead_reasons: list[str]) -> None:
         with self._lock:
-            self.received += len(batch)
+            self.received += received
             self.stored += inserted
             self.duplicates += len(kinds) - inserted
-            for d in dead:
-                self.dead[d.reason] += 1
+            for reason in dead_reasons:
+                self.dead[reason] += 1
             if inserted == len(kinds):  # duplicates would count twice; totals are approximate only then
                 for service, host, name, is_error in kinds:
                     self.totals[(service, name)] += 1
@@ -88,7 +121,7 @@ class NotificationIngest:
 
     def _answers(self, batch: list[AmqpMessage]) -> Iterator[tuple[AmqpMessage, tuple]]:
         """Each message with its `normalize` answer: a big batch from the helper process, a chunk ahead."""
-        if self.use_helper and len(batch) >= HELPER_MIN_BATCH and self._helper_lock.acquire(blocking=False):
+        if not self._writes_itself and self._big(batch) and self._helper_lock.acquire(blocking=False):
             try:
                 helper = self._start_helper()
                 if helper is not None:
@@ -124,19 +157,20 @@ class NotificationIngest:
             if helper is self._helper and helper.pending and not helper.drain():   # the store stopped reading
                 self._helper_lost(HelperFailed("no answer after a failed write"))
 
-    def _start_helper(self) -> DecodeHelper | None:
+    def _start_helper(self):
         if self._helper is None or not self._helper.alive():
             if time.monotonic() - self._helper_failed_at < _RESTART_AFTER:
                 return None
             try:
-                self._helper = DecodeHelper(self.max_bytes)
+                self._helper = (self.store.writer(self.max_bytes) if self._writes_itself
+                                else DecodeHelper(self.max_bytes))
             except Exception as exc:                  # no processes here: decode in this one
                 self._helper_lost(HelperFailed(f"cannot start: {exc}"))
                 return None
         return self._helper
 
     def _helper_lost(self, exc: Exception) -> None:
-        log.warning("notification decode helper failed, decoding in this process for now: %s", exc)
+        log.warning("notification helper process failed, decoding and storing in this process for now: %s", exc)
         if self._helper is not None:
             self._helper.close()
             self._helper = None
