@@ -81,13 +81,12 @@ class RabbitBroker:
     """One RabbitMQ node in `base` (a directory of its own); `start()` returns once it answers."""
 
     def __init__(self, base: Path, nodename: str = NODENAME, user: str = "stackwatch-test",
-                 stats_interval_ms: int = 500, erl_args: str = ""):
+                 stats_interval_ms: int = 500):
         self.base = Path(base)
         self.nodename = nodename
         self.user = user
         self.password = secrets.token_urlsafe(16)
         self.stats_interval_ms = stats_interval_ms
-        self.erl_args = erl_args                 # more emulator flags, e.g. "+sbwt none" (benchmarks)
         self.port = self.mgmt_port = self.dist_port = self.epmd_port = 0
         self.server: subprocess.Popen | None = None
         self.epmd: subprocess.Popen | None = None
@@ -145,7 +144,7 @@ class RabbitBroker:
             "RABBITMQ_MNESIA_BASE": str(b / "mnesia"),
             "RABBITMQ_LOG_BASE": str(b / "log"),
             "RABBITMQ_PID_FILE": str(b / "rabbit.pid"),
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": f"-kernel inet_dist_use_interface {{127,0,0,1}} {self.erl_args}".strip(),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
             "RABBITMQ_CTL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         }
 
