@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
-
 import pytest
 
 from stackwatch import fastjson
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "notifications"
+from tests.stacktach.notification_support import corpus  # noqa: F401 (fixture: skipped without it, fails in CI)
 
 EDGES = [
     '{"a": NaN, "b": Infinity, "c": -Infinity}',         # orjson refuses; the stdlib decodes
@@ -51,10 +48,8 @@ def test_integers_beyond_64_bits_come_back_as_floats():
     assert json.loads('{"n": 123456789012345678901234567890}') == {"n": 123456789012345678901234567890}
 
 
-def test_mutated_notifications_answer_as_the_stdlib():
-    if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus not present")
-    seeds = [p.read_text() for p in sorted(CORPUS.rglob("*.json"))[:60]]
+def test_mutated_notifications_answer_as_the_stdlib(corpus):
+    seeds = [p.read_text() for p in sorted(corpus.rglob("*.json"))[:60]]
     rng = random.Random(20261125)
     agreed = decoded = 0
     for _ in range(4000):
