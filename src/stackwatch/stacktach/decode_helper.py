@@ -12,10 +12,12 @@ decoding while the caller stores chunk i. Any trouble (the helper died, hung, fa
 from __future__ import annotations
 
 import hashlib
+from typing import Iterable, Iterator
 
 from stackwatch import fastjson, helperprocess
 from stackwatch.helperprocess import HelperFailed, HelperProcess  # noqa: F401 (HelperFailed: the callers')
 
+from stackwatch.stacktach.archive import DeadLetter
 from stackwatch.stacktach.names import PUBLISHER_SERVICES
 from stackwatch.stacktach.notification import MalformedNotification, Notification, decode_fields
 
@@ -56,6 +58,18 @@ def normalize(item: Item, max_bytes: int) -> tuple:
                   f["global_request_id"], f["tenant_id"], f["user_id"], f["instance_uuid"], f["state"],
                   f["old_state"], f["task_state"], 1 if f["is_error"] else 0, f["flavor"], f["resource_id"],
                   f["size"], f["raw"]))
+
+
+def sort_answers(answers: Iterable[tuple[tuple, tuple]], dead: list[DeadLetter], kinds: list[tuple]) -> Iterator[tuple]:
+    """The rows of `normalize` answers, each paired with its message's (received_at, deployment, exchange,
+    routing_key, body); dead letters go to `dead`, each row's (service, host, name, is_error) to `kinds`."""
+    for (received_at, deployment, exchange, routing_key, body), answer in answers:
+        if answer[0] == "d":
+            dead.append(DeadLetter(received_at, deployment, exchange, routing_key, answer[1], answer[2], body))
+            continue
+        row = answer[1]
+        kinds.append((row[7], row[8], row[4], row[17]))
+        yield row
 
 
 class DecodeHelper(HelperProcess):

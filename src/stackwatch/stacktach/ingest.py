@@ -21,7 +21,7 @@ from typing import Iterator
 
 from stackwatch.stacktach.archive import DeadLetter
 from stackwatch.stacktach.decode_helper import (KNOWN_SERVICES, DecodeHelper, HelperFailed, message_id_of,  # noqa: F401
-                                                normalize, notification_row)
+                                                normalize, notification_row, sort_answers)
 from stackwatch.stacktach.message import AmqpMessage
 from stackwatch.stacktach.notification import MalformedNotification, Notification, decode
 
@@ -110,14 +110,8 @@ class NotificationIngest:
                         self.errors[(service, host, name)] += 1
 
     def _rows(self, batch: list[AmqpMessage], dead: list[DeadLetter], kinds: list[tuple]) -> Iterator[tuple]:
-        for m, answer in self._answers(batch):
-            if answer[0] == "d":
-                dead.append(DeadLetter(m.received_at, m.deployment, m.exchange, m.routing_key, answer[1], answer[2],
-                                       m.body))
-                continue
-            row = answer[1]
-            kinds.append((row[7], row[8], row[4], row[17]))
-            yield row
+        return sort_answers((((m.received_at, m.deployment, m.exchange, m.routing_key, m.body), answer)
+                             for m, answer in self._answers(batch)), dead, kinds)
 
     def _answers(self, batch: list[AmqpMessage]) -> Iterator[tuple[AmqpMessage, tuple]]:
         """Each message with its `normalize` answer: a big batch from the helper process, a chunk ahead."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from stackwatch import helperprocess
 from stackwatch.helperprocess import HelperProcess
 from stackwatch.stacktach.archive import DeadLetter
-from stackwatch.stacktach.decode_helper import normalize
+from stackwatch.stacktach.decode_helper import normalize, sort_answers
 from stackwatch.store.sqlite.notifications import insert_dead_letters, insert_rows
 
 Item = tuple   # (body: bytes, amqp message_id | None, exchange, routing_key, deployment, received_at)
@@ -39,15 +39,11 @@ class NotificationWriter(HelperProcess):
 
 def store_batch(conn: sqlite3.Connection, items: list[Item], max_bytes: int) -> tuple[int, list, list]:
     """Decode `items` and store them in one transaction on `conn`; what the helper answers."""
-    rows, kinds, dead = [], [], []
-    for body, amqp_id, exchange, routing_key, deployment, received_at in items:
-        answer = normalize((body, amqp_id, exchange, deployment, received_at), max_bytes)
-        if answer[0] == "d":
-            dead.append(DeadLetter(received_at, deployment, exchange, routing_key, answer[1], answer[2], body))
-            continue
-        row = answer[1]
-        rows.append(row)
-        kinds.append((row[7], row[8], row[4], row[17]))
+    kinds: list[tuple] = []
+    dead: list[DeadLetter] = []
+    rows = list(sort_answers((((received_at, deployment, exchange, routing_key, body),
+                               normalize((body, amqp_id, exchange, deployment, received_at), max_bytes))
+                              for body, amqp_id, exchange, routing_key, deployment, received_at in items), dead, kinds))
     conn.execute("BEGIN IMMEDIATE")
     try:
         inserted = insert_rows(conn, rows)
