@@ -33,7 +33,8 @@ class LogRuntime:
     @classmethod
     def build(cls, config: Config, events, metric_store=None, logwatch: LogWatch | None = None) -> "LogRuntime":
         lc = config.logs
-        # two parse helper processes where there are two cores: one parses ~35k lines/s, less than the store takes
+        # two helper processes where there are two cores: with the embedded store each parses and stores a
+        # whole batch (the store's log writers), else they parse chunks for this process to store
         ingest = LogIngest(events, config.hostname, lc.facility_services(), lc.timezone,
                            logwatch=logwatch, metric_store=metric_store, helpers=min(2, os.cpu_count() or 1))
         rt = cls(config, ingest)
@@ -53,7 +54,7 @@ class LogRuntime:
                 tls = (*lc.tls_listen, ctx) if lc.tls_listen else None
                 relp_tls = (*lc.relp_tls_listen, ctx) if lc.relp_tls_listen else None
             # big batches: one transaction and one helper-process round trip per up to 4,000 messages; two
-            # batches in the sink at once, so the helper parses one while the store writes the other
+            # batches in the sink at once, so one is parsed while the other is written
             rt.receiver = SyslogReceiver(ingest.sink, tcp=lc.tcp, udp=lc.udp, tls=tls, relp=lc.relp, relp_tls=relp_tls,
                                          batch_max=4000, overlap=2)
         if lc.files:

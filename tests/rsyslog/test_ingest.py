@@ -1,6 +1,7 @@
 """LogIngest.sink into a real SQLite store: syslog messages and file lines become events with every field,
 raw kept and tracebacks folded; the service from the facility; search and trace; a store that refuses;
-big batches parsed by the helper process giving the same events and metrics; a helper that dies."""
+big batches parsed by the parse helpers, or parsed and stored by the store's writer processes, giving the same
+events and metrics; a helper or writer that dies; a writer's answer lost after its commit."""
 
 from __future__ import annotations
 
@@ -162,7 +163,8 @@ class TestHelperProcess:
     def stored(self, store):
         return [tuple(r)[1:] for r in store.db.read().execute("SELECT * FROM events ORDER BY id")]
 
-    def test_same_events_metrics_and_records_as_parsing_here(self, tmp_path, make_ingest, monkeypatch):
+    @pytest.mark.parametrize("mode", ["writer", "parse helper"])
+    def test_same_events_metrics_and_records_as_parsing_here(self, tmp_path, make_ingest, monkeypatch, mode):
         from stackwatch.config import MetricsConfig
         from stackwatch.store.sqlite import open_store
 
@@ -172,10 +174,12 @@ class TestHelperProcess:
             monkeypatch.setattr(ingest_module, "WORKER_MIN_BATCH", 400 if helper else 10 ** 9)
             s = open_store(tmp_path / f"helper-{helper}.db", MetricsConfig())
             watch = WatchRecorder()
-            ingest = make_ingest(events=s.events, logwatch=watch, helpers=2)   # chunks round-robin over two
+            events = s.events if mode == "writer" else WithoutWriter(s.events)
+            ingest = make_ingest(events=events, logwatch=watch, helpers=2)   # parse helper: chunks over two
             for batch in batches:
                 ingest.sink(batch)
-            assert (ingest._worker is not None) is helper
+            used = ingest._writers is not None and ingest._writers._started if mode == "writer" else ingest._worker
+            assert bool(used) is helper
             results.append((self.stored(s), dict(ingest.metrics.totals), dict(ingest.metrics.latencies),
                             watch.seen, ingest.stored))
             s.close()
@@ -183,7 +187,7 @@ class TestHelperProcess:
         assert results[0][4] == 2400 and len(results[0][3]) == 2400
 
     def test_a_helper_that_dies_is_replaced_by_parsing_here(self, store, make_ingest, monkeypatch, caplog):
-        ingest = make_ingest()
+        ingest = make_ingest(events=WithoutWriter(store.events))
         ingest.sink(self.big_batch(1000))
         worker = ingest._worker
         receive = worker.receive
@@ -208,7 +212,7 @@ class TestHelperProcess:
         assert raws == [m.data.decode() for start in (0, 1000, 2000, 3000) for m in self.big_batch(1000, start)]
 
     def test_a_failed_write_leaves_no_answers_behind(self, store, make_ingest):
-        class FailingOnce:
+        class FailingOnce:                                   # no writer, no add_rows: Events through `add`
             def __init__(self, events):
                 self.events, self.fail = events, True
 
@@ -228,6 +232,108 @@ class TestHelperProcess:
         assert store.events.count() == 1000 == ingest.stored
         raws = [r[0] for r in store.db.read().execute("SELECT raw FROM events ORDER BY id")]
         assert raws == [m.data.decode() for m in self.big_batch(1000)]
+
+
+class TestWriterProcess:
+    """With the embedded store, a big batch goes whole to one of the store's writer processes."""
+
+    big_batch = TestHelperProcess.big_batch
+
+    def raws(self, store) -> list[str]:
+        return [r[0] for r in store.db.read().execute("SELECT raw FROM events ORDER BY id")]
+
+    def test_each_batch_is_stored_by_a_writer_with_its_token(self, store, make_ingest):
+        ingest = make_ingest(helpers=2)
+        ingest.sink(self.big_batch(1000))
+        ingest.sink(self.big_batch(500, 1000))
+        assert ingest._worker is None and ingest._writers._started == 1    # one at a time: one writer
+        assert self.raws(store) == [m.data.decode() for m in self.big_batch(1500)]
+        assert ingest.stored == 1500 == store.events.count()
+        assert store.db.read().execute("SELECT count(*) FROM log_batches").fetchone()[0] == 2
+
+    def test_two_batches_at_once_go_to_two_writers(self, store, make_ingest):
+        import threading
+
+        ingest = make_ingest(helpers=2)
+        batches = [self.big_batch(2000, i * 2000) for i in range(6)]
+        threads = [threading.Thread(target=lambda b=b: ingest.sink(b)) for b in batches[:3]]
+        threads += [threading.Thread(target=lambda b=b: ingest.sink(b)) for b in batches[3:]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert ingest._writers._started == 2
+        assert sorted(self.raws(store)) == sorted(m.data.decode() for b in batches for m in b)
+        assert ingest.stored == 12000 == store.events.count()
+        assert ingest.metrics.totals == make_reference_metrics(batches)
+
+    def test_a_writer_that_dies_before_committing_is_replaced_by_storing_here(self, store, make_ingest,
+                                                                             monkeypatch, caplog):
+        ingest = make_ingest()
+        ingest.sink(self.big_batch(1000))
+        (writer,) = ingest._writers._idle
+        send = writer.send
+
+        def dying_send(request):
+            writer._proc.kill()                              # gone before it could store anything
+            writer._proc.wait()
+            send(request)
+        monkeypatch.setattr(writer, "send", dying_send)
+        ingest.sink(self.big_batch(1000, 1000))              # stored here
+        assert "log writer process failed" in caplog.text and not ingest._writers._idle
+        ingest.sink(self.big_batch(1000, 2000))              # here until _RESTART_AFTER
+        assert ingest._writers._started == 0
+        ingest._writers.restart_after = 0.0
+        ingest.sink(self.big_batch(1000, 3000))              # a new writer
+        assert ingest._writers._started == 1 and ingest._writers._idle[0] is not writer
+        assert self.raws(store) == [m.data.decode() for m in self.big_batch(4000)]
+        assert ingest.stored == 4000 == store.events.count()
+
+    def test_a_batch_committed_whose_answer_is_lost_is_not_stored_twice(self, store, make_ingest, monkeypatch):
+        from stackwatch.helperprocess import HelperFailed
+
+        watch = WatchRecorder()
+        ingest = make_ingest(logwatch=watch)
+        ingest.sink(self.big_batch(1000))
+        (writer,) = ingest._writers._idle
+        receive = writer.receive
+
+        def losing_receive():
+            receive()                                        # committed...
+            raise HelperFailed("no answer in 60 s")          # ...but the answer never came
+        monkeypatch.setattr(writer, "receive", losing_receive)
+        ingest.sink(self.big_batch(1000, 1000))
+        assert self.raws(store) == [m.data.decode() for m in self.big_batch(2000)]      # once each
+        assert ingest.stored == 2000 and len(watch.seen) == 2000                         # counted, watched
+        assert ingest.metrics.totals == make_reference_metrics([self.big_batch(2000)])
+
+
+class WithoutWriter:
+    """The SQLite event store without its writer processes, as a store that has none (Elasticsearch)
+    looks to the ingest: big batches then go to the parse helpers."""
+
+    def __init__(self, events):
+        self.events = events
+        self.row_values = events.row_values
+
+    def add(self, events):
+        return self.events.add(events)
+
+    def add_rows(self, chunks):
+        return self.events.add_rows(chunks)
+
+
+def make_reference_metrics(batches) -> dict:
+    """The metric totals of the batches parsed in this process."""
+    ingest = LogIngest(WithoutWriter(_NullEvents()), "collector-1", {16: "nova", 17: "glance"}, "UTC")
+    for b in batches:
+        for r, _ in ingest.parse(b):
+            ingest.metrics.observe(r)
+    return ingest.metrics.totals
+
+
+class _NullEvents:
+    row_values = staticmethod(lambda *a: a)
 
 
 def test_events_reach_the_database_file_in_the_background(store, make_ingest):

@@ -233,6 +233,16 @@ def test_trace_request_id_and_global_request_id(request_story):
     assert request_story.trace("") == [] and request_story.trace("   ") == []
 
 
+def test_trace_and_filters_tell_apart_ids_that_differ_only_in_hyphens(event_store):
+    event_store.add([ev(1.0, "a", request_id="req-ab-cd"), ev(2.0, "b", request_id="req-abcd"),
+                     ev(3.0, "c", instance_uuid="ab-cd"), ev(4.0, "d", global_request_id="abcd")])
+    assert messages(event_store.trace("req-ab-cd")) == ["a"]
+    assert messages(event_store.trace("req-abcd")) == ["b"]
+    assert messages(event_store.trace("ab-cd")) == ["c"]
+    assert messages(event_store.search(filters={"request_id": "req-abcd"})) == ["b"]
+    assert messages(event_store.search(filters={"global_request_id": "abcd"})) == ["d"]
+
+
 def test_trace_message_only_uuid(request_story):
     assert [e.host for e in request_story.trace(OTHER_UUID)] == ["cmp2", "cmp2"]
     assert [e.ts for e in request_story.trace("vol-1")] == [5.0]

@@ -1,4 +1,4 @@
-"""Migration 7 on a database that already holds events: the ids move from B-tree indexes into the
+"""Migrations 7 and 9 on a database that already holds events: the ids move from B-tree indexes into the
 full-text index, rebuilt from the rows, and search, trace and retention answer as before."""
 
 from __future__ import annotations
@@ -51,4 +51,28 @@ def test_migration_7_keeps_search_and_trace_of_existing_events(tmp_path):
     assert store.enforce_retention(200.0, 100.0) == 1                        # ts 50 goes, its index too
     assert store.trace("req-old") == [] and store.count() == 3
     db.read().execute("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")   # raises if out of step
+    db.close()
+
+
+def test_migration_9_indexes_each_id_as_one_token(tmp_path):
+    """Version 8 indexed a UUID as five tokens; version 9 rebuilds the index with each id as one, and
+    search, trace and deletes answer as before."""
+    path = tmp_path / "events.db"
+    before = Database(path, [m for m in MIGRATIONS if m[0] < 9])
+    SqliteEventStore(before).add(events())
+    assert before.read().execute("SELECT count(*) FROM events_fts WHERE events_fts MATCH ?",
+                                 ('{ids} : "5c2d8f4e"',)).fetchone() == (1,)   # version 8: a piece of REQ
+    before.close()
+
+    db = Database(path)
+    assert db.schema_version >= 9
+    store = SqliteEventStore(db)
+    assert db.read().execute("SELECT count(*) FROM events_fts WHERE events_fts MATCH ?",
+                             ('{ids} : "5c2d8f4e"',)).fetchone() == (0,)       # one token now
+    assert [e.raw for e in store.trace(UUID)] == ["raw 1", "raw 2"]
+    assert [e.raw for e in store.trace(REQ)] == ["raw 1"]
+    assert [e.raw for e in store.search(filters={"instance_uuid": UUID})] == ["raw 1"]
+    assert store.enforce_retention(200.0, 100.0) == 1
+    assert store.trace("req-old") == [] and store.count() == 2
+    db.read().execute("INSERT INTO events_fts (events_fts) VALUES ('integrity-check')")
     db.close()

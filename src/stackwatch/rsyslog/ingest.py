@@ -12,6 +12,7 @@ embedded store), the helper makes them too, so this process only inserts. Small 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
@@ -26,6 +27,7 @@ from stackwatch.rsyslog.parse import parse_lines, parse_syslog_message
 from stackwatch.rsyslog.parseworker import ParsePool, WorkerFailed, chunks, function_name, merge_metrics
 from stackwatch.rsyslog.record import LogRecord
 from stackwatch.rsyslog.timestamps import Clock
+from stackwatch.rsyslog.writers import Writers
 from stackwatch.store.interfaces import Event
 
 __all__ = ["LogIngest", "event_values", "record_to_event"]
@@ -72,6 +74,9 @@ class LogIngest:
         self._worker: ParsePool | None = None        # the helper processes
         self._worker_lock = threading.Lock()          # one batch at a time talks to the helpers
         self._worker_failed_at = float("-inf")
+        # the store's own writer processes, when it has them (the embedded store): parse and store a batch each
+        self._writers = (Writers(lambda: events.writer(timezone, self.facility_services), helpers, _RESTART_AFTER)
+                         if callable(getattr(events, "writer", None)) else None)
         self.received = 0
         self.stored = 0
         self.refused = 0
@@ -110,14 +115,15 @@ class LogIngest:
         if not batch:
             return
         parsed = _Parsed()
-        parts = self._parts(batch, parsed)
-        try:
-            if self._row_values is not None:
-                self.events.add_rows(parts)
-            else:
-                self.events.add(Event(*v) for part in parts for v in part)
-        finally:
-            parts.close()                             # answers the helper still owes are read now
+        if not self._by_writer(batch, parsed):
+            parts = self._parts(batch, parsed)
+            try:
+                if self._row_values is not None:
+                    self.events.add_rows(parts)
+                else:
+                    self.events.add(Event(*v) for part in parts for v in part)
+            finally:
+                parts.close()                         # answers the helper still owes are read now
         with self._lock:
             self.received += len(batch)
             self.stored += parsed.count
@@ -129,6 +135,39 @@ class LogIngest:
         if self.logwatch is not None and self.logwatch.active:
             for r, received_at in parsed.watched + parsed.records:
                 self.logwatch.observe(r, received_at)
+
+    def _by_writer(self, batch: list[RawMessage], parsed: _Parsed) -> bool:
+        """A big batch of syslog messages, parsed and stored by one of the store's writer processes; False
+        if it is to be done here (small, file lines, no writer to be had, or the writer failed before
+        committing it)."""
+        if (self._writers is None or len(batch) < WORKER_MIN_BATCH
+                or any(m.transport == "file" for m in batch)):
+            return False
+        writer = self._writers.take(_WORKER_WAIT)
+        if writer is None:
+            return False
+        want_records = self.logwatch is not None and self.logwatch.active
+        token = int.from_bytes(os.urandom(8), "big") >> 1
+        peer_host = self._peer_host
+        try:
+            writer.send(([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in batch],
+                         want_records, token))
+            rows, delta, records = writer.receive()
+        except WorkerFailed as exc:
+            self._writers.lost(writer, exc)          # stopped: it commits nothing after this
+            if not self.events.has_batch(token):
+                return False
+            # committed, only the answer was lost: count and watch it from a parse here
+            parsed.records.extend((r, m.received_at) for r, m in self.parse(batch))
+            parsed.count += len(batch)
+            return True
+        self._writers.give_back(writer)
+        self.events.written()
+        parsed.count += rows
+        parsed.deltas.append(delta)
+        if records is not None:
+            parsed.watched.extend(zip((LogRecord(*t) for t in records), (m.received_at for m in batch)))
+        return True
 
     def _parts(self, batch: list[RawMessage], parsed: _Parsed) -> Iterator[list]:
         """The batch's events a part at a time, produced as the store reads them: lists of event values,
@@ -215,7 +254,9 @@ class LogIngest:
         self._worker_failed_at = time.monotonic()
 
     def close(self) -> None:
-        """Stop the helper process (it also stops by itself when this process exits)."""
+        """Stop the helper processes (they also stop by themselves when this process exits)."""
+        if self._writers is not None:
+            self._writers.close()
         with self._worker_lock:
             if self._worker is not None:
                 self._worker.close()

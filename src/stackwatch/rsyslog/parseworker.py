@@ -44,7 +44,7 @@ class ParseWorker(HelperProcess):
 
     def __init__(self, timezone: str, facility_services: dict[int, str], encoder: str = ""):
         super().__init__("stackwatch.rsyslog.parseworker:serve",
-                         [timezone, json.dumps(sorted(facility_services.items())), encoder])
+                         [timezone, facility_arg(facility_services), encoder])
 
     def send(self, messages: list[tuple[bytes, float, str, str]], want_records: bool) -> None:
         """A chunk of (data, received_at, peer host, transport)."""
@@ -110,21 +110,17 @@ def chunks(msgs: list[RawMessage]) -> list[list[RawMessage]]:
     return out
 
 
-def serve(argv: list[str]) -> None:
-    """The helper's entry point: a chunk of (data, received_at, peer host, transport) in, its events' values
-    (or rows) and metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility
-    map, the row encoder's name or ""."""
-    tz = ZoneInfo(argv[2])
-    facility_services = {int(k): v for k, v in json.loads(argv[3])}
-    encode = None
-    if len(argv) > 4 and argv[4]:
-        module, _, name = argv[4].partition(":")
-        encode = getattr(importlib.import_module(module), name)
+def chunk_parser(timezone: str, facility_services: dict[int, str],
+                 encode: Callable | None = None) -> Callable[[tuple], tuple]:
+    """The helper's work on one request (a chunk of (data, received_at, peer host, transport), and whether
+    the records are wanted): (event values, or with `encode` the store's rows one after the other; metric
+    counts; the records as tuples, or None). Also used by the store's own log writer process."""
+    tz = ZoneInfo(timezone)
     clock = Clock(tz)
     record_fields = LogRecord.__slots__
 
     def parse(request):
-        messages, want_records = request
+        messages, want_records = request[0], request[1]
         metrics = LogMetrics()
         observe = metrics.observe
         values, records = [], []
@@ -140,7 +136,27 @@ def serve(argv: list[str]) -> None:
         return (values, (tuple(metrics.totals.items()), tuple(metrics.latencies.items())),
                 records if want_records else None)
 
-    helperprocess.serve(argv, parse)
+    return parse
+
+
+def facility_map(text: str) -> dict[int, str]:
+    """The facility map as the helpers get it on their command line (`facility_arg`)."""
+    return {int(k): v for k, v in json.loads(text)}
+
+
+def facility_arg(facility_services: dict[int, str]) -> str:
+    return json.dumps(sorted(facility_services.items()))
+
+
+def serve(argv: list[str]) -> None:
+    """The helper's entry point: a chunk of (data, received_at, peer host, transport) in, its events' values
+    (or rows) and metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility
+    map, the row encoder's name or ""."""
+    encode = None
+    if len(argv) > 4 and argv[4]:
+        module, _, name = argv[4].partition(":")
+        encode = getattr(importlib.import_module(module), name)
+    helperprocess.serve(argv, chunk_parser(argv[2], facility_map(argv[3]), encode))
 
 
 def merge_metrics(metrics: LogMetrics, delta: tuple) -> None:

@@ -5,8 +5,13 @@ searched word is a quoted phrase, so a UUID, a req-... id or an address matches 
 looked up exactly (request_id, global_request_id, instance_uuid) are columns, found through the index's
 `ids` column and then compared exactly: FTS5 adds rows to its index in sorted segments, where a B-tree on
 random keys (a UUID per request) dirties a page per row once it outgrows the cache, which made most of the
-write volume (schema version 7). Everything parsed is kept as JSON in `fields` (but a traceback has its own
+write volume (schema version 7); an id goes in without its hyphens, one token instead of five or six random
+ones (version 9). Everything parsed is kept as JSON in `fields` (but a traceback has its own
 column, searchable with the message) and the input as received in `raw`.
+
+Writers: this process's single writer connection (`add`, `add_rows`), and the log writer processes
+(`writer`, `store.sqlite.log_writer`), which store big syslog batches on their own connections through
+`write_rows`; SQLite serializes them.
 """
 
 from __future__ import annotations
@@ -88,6 +93,25 @@ def _index(conn: sqlite3.Connection, last: int) -> None:
     mean fewer, bigger segments and less merging."""
     conn.execute("INSERT INTO events_fts (rowid, message, ids) SELECT id, message, ids FROM events_text "
                  "WHERE id > ?", (last,))
+
+
+def write_rows(conn: sqlite3.Connection, chunks: Iterable[list]) -> int:
+    """Insert the rows (each chunk a flat list of `row_values`, one row after the other) and index their
+    text, in the caller's transaction; how many rows."""
+    rows = 0
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    for values in chunks:
+        if values:
+            rows += len(values) // _WIDTH
+            _insert(conn, values)
+    _index(conn, last)
+    return rows
+
+
+def tune_writer(conn: sqlite3.Connection) -> None:
+    """`_WRITER_PRAGMAS` on a connection that writes events."""
+    for pragma in _WRITER_PRAGMAS:
+        conn.execute(pragma)
 
 
 @functools.lru_cache(maxsize=None)
@@ -187,20 +211,26 @@ class SqliteEventStore:
             self._adding.release()
 
     def _add_rows(self, chunks: Iterator[list]) -> int:
-        rows = 0
         with self.db.write() as conn:
             if conn is not self._tuned:
-                for pragma in _WRITER_PRAGMAS:
-                    conn.execute(pragma)
+                tune_writer(conn)
                 self._tuned = conn
-            last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-            for values in chunks:
-                if values:
-                    rows += len(values) // _WIDTH
-                    _insert(conn, values)
-            _index(conn, last)
+            rows = write_rows(conn, chunks)
         self._checkpointer.poke()
         return rows
+
+    def writer(self, timezone: str, facility_services: dict[int, str]):
+        """A helper process that parses syslog messages and stores them here itself (`log_writer`)."""
+        from stackwatch.store.sqlite.log_writer import LogWriter
+        return LogWriter(self.db.path, timezone, facility_services)
+
+    def written(self) -> None:
+        """Another process (a `writer`) committed events: copy them from the WAL in the background."""
+        self._checkpointer.poke()
+
+    def has_batch(self, token: int) -> bool:
+        """Whether a `writer` committed the batch `token` (its answer may have been lost)."""
+        return self.db.read().execute("SELECT 1 FROM log_batches WHERE token = ?", (token,)).fetchone() is not None
 
     def search(self, text: str | None = None, start: float | None = None, end: float | None = None,
                filters: Mapping[str, str] | None = None, limit: int = 100) -> list[Event]:
@@ -214,8 +244,8 @@ class SqliteEventStore:
                 raise ValueError(f"cannot filter events on {key!r}; use one of {', '.join(EVENT_FILTERS)}")
             where.append(f"e.{key} = ?")
             args.append(value)
-            if key in _ID_COLUMNS and isinstance(value, str) and _has_token(value):
-                match.append(f"{{ids}} : {_fts_query(value)}")      # the index narrows, `=` decides
+            if key in _ID_COLUMNS and isinstance(value, str) and _has_token(_id_terms(value)):
+                match.append(f"{{ids}} : {_fts_query(_id_terms(value))}")   # the index narrows, `=` decides
         if match:
             sql += " JOIN events_fts f ON f.rowid = e.id"
             where.insert(0, "events_fts MATCH ?")
@@ -238,12 +268,12 @@ class SqliteEventStore:
         # Every record whose id columns hold `ident` exactly, or whose text names it (a phrase of its tokens).
         fts = _fts_query(ident)
         names_it = "? IN (e.instance_uuid, e.request_id, e.global_request_id)"
-        if _has_token(ident):
+        if _has_token(_id_terms(ident)):
             branches = [f"SELECT e.id FROM events_fts f JOIN events e ON e.id = f.rowid "
                         f"WHERE events_fts MATCH ? AND {names_it}{extra}",
                         f"SELECT e.id FROM events_fts f JOIN events e ON e.id = f.rowid "
                         f"WHERE events_fts MATCH ?{extra}"]
-            args = [f"{{ids}} : {fts}", ident, *time_args, f"{{message}} : {fts}", *time_args]
+            args = [f"{{ids}} : {_fts_query(_id_terms(ident))}", ident, *time_args, f"{{message}} : {fts}", *time_args]
         else:                                    # no word to look up: the id columns, row by row
             branches = [f"SELECT e.id FROM events e WHERE {names_it}{extra}"]
             args = [ident, *time_args]
@@ -264,6 +294,11 @@ _ID_COLUMNS = frozenset(("request_id", "global_request_id", "instance_uuid"))
 def _has_token(text: str) -> bool:
     """Whether unicode61 finds a word in `text` (else an FTS5 phrase of it matches nothing)."""
     return any(c.isalnum() for c in text)
+
+
+def _id_terms(value: str) -> str:
+    """An id as the index's `ids` column has it: without hyphens, so a UUID or req-... is one token."""
+    return value.replace("-", "")
 
 
 def _fts_query(text: str) -> str:

@@ -250,3 +250,37 @@ MIGRATIONS.append((7, "event ids looked up through the full-text index", """
                 coalesce(old.instance_uuid, ''));
     END;
 """))
+
+MIGRATIONS.append((8, "log batches stored by the writer processes", """
+    -- A log writer process (store.sqlite.log_writer) stores a batch and its token in one transaction, so
+    -- that the receiving process, when the writer's answer is lost, can tell whether the batch is stored.
+    -- Tokens are kept a while (the writer prunes them), not forever.
+    CREATE TABLE log_batches (
+        token INTEGER PRIMARY KEY,
+        ts REAL NOT NULL
+    );
+"""))
+
+MIGRATIONS.append((9, "event ids as one token each in the full-text index", """
+    -- unicode61 splits a UUID into five tokens and a request id into six, all of them random: most of the
+    -- index's distinct terms. Without their hyphens each id is one token (SqliteEventStore looks ids up
+    -- the same way); ~8% less CPU per stored log record.
+    DROP TRIGGER events_ad;
+    DROP TABLE events_fts;
+    DROP VIEW events_text;
+    CREATE VIEW events_text AS
+        SELECT id, message || coalesce(char(10) || traceback, '') AS message,
+               replace(coalesce(request_id, '') || ' ' || coalesce(global_request_id, '') || ' ' ||
+                       coalesce(instance_uuid, ''), '-', '') AS ids
+        FROM events;
+    CREATE VIRTUAL TABLE events_fts USING fts5(
+        message, ids, content='events_text', content_rowid='id', tokenize='unicode61', columnsize=0
+    );
+    INSERT INTO events_fts (events_fts) VALUES ('rebuild');
+    CREATE TRIGGER events_ad AFTER DELETE ON events BEGIN
+        INSERT INTO events_fts (events_fts, rowid, message, ids)
+        VALUES ('delete', old.id, old.message || coalesce(char(10) || old.traceback, ''),
+                replace(coalesce(old.request_id, '') || ' ' || coalesce(old.global_request_id, '') || ' ' ||
+                        coalesce(old.instance_uuid, ''), '-', ''));
+    END;
+"""))
