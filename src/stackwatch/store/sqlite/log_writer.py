@@ -53,6 +53,27 @@ def connect(db_path: str) -> sqlite3.Connection:
     return conn
 
 
+def store_batch(conn: sqlite3.Connection, lock, values: list, token: int, now: float, prune: bool = False) -> int:
+    """Store the rows (`row_values`, one after the other) and the batch's token in one transaction on `conn`,
+    taking turns with the other writers on `lock` (an open lock file); with `prune`, tokens older than
+    `_TOKEN_KEEP` go. How many rows."""
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = write_rows(conn, [values])
+            conn.execute("INSERT INTO log_batches (token, ts) VALUES (?, ?)", (token, now))
+            if prune:
+                conn.execute("DELETE FROM log_batches WHERE ts < ?", (now - _TOKEN_KEEP,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return rows
+
+
 def _serve(argv: list[str]) -> None:
     """The writer's entry point: argv = pipe ends, database path, time zone, facility map."""
     db_path = argv[2]
@@ -64,22 +85,8 @@ def _serve(argv: list[str]) -> None:
     def store(request):
         nonlocal batches
         values, delta, records = parse(request)
-        token = request[2]
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                rows = write_rows(conn, [values])
-                conn.execute("INSERT INTO log_batches (token, ts) VALUES (?, ?)", (token, time.time()))
-                batches += 1
-                if batches % _PRUNE_EVERY == 0:
-                    conn.execute("DELETE FROM log_batches WHERE ts < ?", (time.time() - _TOKEN_KEEP,))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        batches += 1
+        rows = store_batch(conn, lock, values, request[2], time.time(), prune=batches % _PRUNE_EVERY == 0)
         return rows, delta, records
 
     try:
