@@ -3,10 +3,15 @@ are parsed into records, stored as events in one durable write, and then counted
 and matched (log pattern rules). `sink` is the `message.Sink` the inputs call: it returns only after the
 store has the batch, so a receiver acknowledges only what is stored.
 
-A big batch of syslog messages is parsed by the helper process (`parseworker`) a chunk at a time, while
-this process stores the chunk before. When the store makes its rows itself (`add_rows`, `row_values`: the
-embedded store), the helper makes them too, so this process only inserts. Small batches, file lines
-(folded per file across the batch) and anything the helper cannot do are parsed here.
+A big batch of syslog messages goes elsewhere to be parsed:
+- when the store has writer processes (`events.writer`: the embedded store), the whole batch goes to an idle
+  one (`writers`), which parses it and stores it in one transaction with the batch's token; this process
+  waits for its answer (the receiver gives it two batches at once, so two writers work). A writer that
+  fails is stopped; if the token is in the store the batch was committed, else it is stored here.
+- otherwise (Elasticsearch) the parse helper processes (`parseworker`) parse it a chunk at a time, while
+  this process stores the chunk before (as the store's rows when it makes them: `add_rows`, `row_values`).
+Small batches, file lines (folded per file across the batch) and anything the helpers cannot do are parsed
+and stored here.
 """
 
 from __future__ import annotations
