@@ -116,6 +116,15 @@ class Database:
                 self._writer.close()
 
 
+def helper_connection(path: str | Path) -> sqlite3.Connection:
+    """A writer connection for a helper process (the notification and log writers), set up as `Database`
+    sets up its own; the file is already migrated and in WAL mode."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
     out, buf = [], ""

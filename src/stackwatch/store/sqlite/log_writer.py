@@ -25,6 +25,7 @@ from pathlib import Path
 from stackwatch import helperprocess
 from stackwatch.helperprocess import HelperProcess
 from stackwatch.rsyslog.parseworker import chunk_parser, facility_arg, facility_map
+from stackwatch.store.sqlite.database import helper_connection
 from stackwatch.store.sqlite.events import row_values, tune_writer, write_rows
 
 _TOKEN_KEEP = 3600.0          # seconds a batch's token is kept
@@ -44,11 +45,8 @@ def lock_path(db_path: str | Path) -> str:
     return f"{db_path}-logwriter.lock"
 
 
-def connect(db_path: str) -> sqlite3.Connection:
-    """A writer connection as `Database` opens its own (the file is already migrated and in WAL mode)."""
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
+def connect(db_path: str | Path) -> sqlite3.Connection:
+    conn = helper_connection(db_path)
     tune_writer(conn)
     return conn
 

@@ -25,6 +25,7 @@ from stackwatch import helperprocess
 from stackwatch.helperprocess import HelperProcess
 from stackwatch.stacktach.archive import DeadLetter
 from stackwatch.stacktach.decode_helper import normalize, sort_answers
+from stackwatch.store.sqlite.database import helper_connection
 from stackwatch.store.sqlite.notifications import insert_dead_letters, insert_rows
 
 Item = tuple   # (body: bytes, amqp message_id | None, exchange, routing_key, deployment, received_at)
@@ -55,18 +56,10 @@ def store_batch(conn: sqlite3.Connection, items: list[Item], max_bytes: int) -> 
     return inserted, kinds, [d.reason for d in dead]
 
 
-def connect(db_path: str) -> sqlite3.Connection:
-    """A writer connection as `Database` opens its own (the file is already migrated and in WAL mode)."""
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
-
-
 def _serve(argv: list[str]) -> None:
     """The helper's entry point: argv = pipe ends, database path, max body bytes."""
     db_path, max_bytes = argv[2], int(argv[3])
-    conn = connect(db_path)
+    conn = helper_connection(db_path)
     try:
         helperprocess.serve(argv, lambda items: store_batch(conn, items, max_bytes))
     finally:
