@@ -1,5 +1,6 @@
 """The SQLite log writer process (store.sqlite.log_writer): a batch of syslog messages in, parsed and stored with
-its token in one transaction, the answer once committed; old tokens pruned; a failed write stores nothing."""
+its token in one transaction, the answer once committed; old tokens pruned; a failed write stores nothing; its
+rows (fields' JSON kept per key) the same as the generic path's for every corpus record."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import pytest
 from stackwatch.config import MetricsConfig
 from stackwatch.rsyslog.parse import parse_syslog_message
 from stackwatch.store.sqlite import open_store
-from stackwatch.store.sqlite.log_writer import _TOKEN_KEEP, connect, lock_path, store_batch
+from stackwatch.rsyslog.logevent import event_values
+from stackwatch.store.sqlite.events import row_values
+from stackwatch.store.sqlite.log_writer import _TOKEN_KEEP, connect, lock_path, row_maker, store_batch
+from tests.rsyslog.conftest import corpus, parse_file  # noqa: F401  (the shared corpus fixture)
 
 HEADER = "<134>1 2025-11-25T10:00:01+00:00 compute-1 nova-compute 4242 - -  "
 T0 = 1764064801.0
@@ -48,7 +52,6 @@ def test_a_batch_is_parsed_stored_and_answered_with_its_token(store):
 
 
 def test_old_tokens_are_pruned_when_asked(store):
-    from stackwatch.store.sqlite.events import row_values
 
     conn = connect(str(store.db.path))
     with open(lock_path(store.db.path), "a") as lock:
@@ -63,7 +66,6 @@ def test_old_tokens_are_pruned_when_asked(store):
 
 
 def test_a_failed_write_stores_nothing_and_releases_the_lock(store):
-    from stackwatch.store.sqlite.events import row_values
 
     conn = connect(str(store.db.path))
     row = list(row_values(T0, "log", "m", "h", "nova", "nova-compute", "INFO", None, None, None, {}, "raw"))
@@ -74,3 +76,16 @@ def test_a_failed_write_stores_nothing_and_releases_the_lock(store):
         store_batch(conn, lock, row, 2, T0)                  # the lock was given back
     conn.close()
     assert store.events.count() == 2
+
+
+def test_rows_are_those_of_the_generic_path_for_every_corpus_record(corpus):  # noqa: F811
+    make = row_maker(cache_size=64)                          # small: the cache fills and starts over too
+    files = sorted(p for p in (corpus / "logs").rglob("*") if p.is_file())
+    syslog_files = sorted(p for p in (corpus / "syslog").rglob("*") if p.is_file())
+    records = [r for p in files for r in parse_file(p)] + [r for p in syslog_files for r in parse_file(p, True)]
+    assert len(records) > 10000, len(records)
+    for transport in ("tcp", "file", ""):
+        for r in records:
+            expected = row_values(*event_values(r, T0, transport))
+            assert make(r, T0, transport) == expected
+            assert make(r, T0, transport) == expected          # the second time from the cache

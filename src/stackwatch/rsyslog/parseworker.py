@@ -110,27 +110,28 @@ def chunks(msgs: list[RawMessage]) -> list[list[RawMessage]]:
     return out
 
 
-def chunk_parser(timezone: str, facility_services: dict[int, str],
-                 encode: Callable | None = None) -> Callable[[tuple], tuple]:
+def chunk_parser(timezone: str, facility_services: dict[int, str], make: Callable | None = None,
+                 flat: bool = False) -> Callable[[tuple], tuple]:
     """The helper's work on one request (a chunk of (data, received_at, peer host, transport), and whether
-    the records are wanted): (event values, or with `encode` the store's rows one after the other; metric
-    counts; the records as tuples, or None). Also used by the store's own log writer process."""
+    the records are wanted): (each record's `make(record, received_at, transport)` (default: its event
+    values) in a list, or with `flat` one after the other; metric counts; the records as tuples, or None).
+    Also used by the store's own log writer processes."""
     tz = ZoneInfo(timezone)
     clock = Clock(tz)
     record_fields = LogRecord.__slots__
+    make = make or event_values
 
     def parse(request):
         messages, want_records = request[0], request[1]
         metrics = LogMetrics()
         observe = metrics.observe
         values, records = [], []
-        add = values.extend if encode is not None else values.append
+        add = values.extend if flat else values.append
         for data, received_at, peer_host, transport in messages:
             r = parse_syslog_message(data, received_at, peer_host, tz, clock=clock,
                                      facility_services=facility_services)
             observe(r)
-            v = event_values(r, received_at, transport)
-            add(encode(*v) if encode is not None else v)
+            add(make(r, received_at, transport))
             if want_records:
                 records.append(tuple(getattr(r, name) for name in record_fields))
         return (values, (tuple(metrics.totals.items()), tuple(metrics.latencies.items())),
@@ -152,11 +153,12 @@ def serve(argv: list[str]) -> None:
     """The helper's entry point: a chunk of (data, received_at, peer host, transport) in, its events' values
     (or rows) and metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility
     map, the row encoder's name or ""."""
-    encode = None
+    make = None
     if len(argv) > 4 and argv[4]:
         module, _, name = argv[4].partition(":")
         encode = getattr(importlib.import_module(module), name)
-    helperprocess.serve(argv, chunk_parser(argv[2], facility_map(argv[3]), encode))
+        make = lambda r, received_at, transport: encode(*event_values(r, received_at, transport))  # noqa: E731
+    helperprocess.serve(argv, chunk_parser(argv[2], facility_map(argv[3]), make, flat=make is not None))
 
 
 def merge_metrics(metrics: LogMetrics, delta: tuple) -> None:

@@ -63,8 +63,20 @@ def row_values(ts, kind, message, host, service, program, severity, request_id, 
         traceback = fields.pop("traceback", None)
     else:
         traceback = None                         # the common case: no copy
+    return encoded_row(ts, kind, message, host, service, program, severity, request_id, instance_uuid,
+                       global_request_id, _dumps(fields), traceback, raw)
+
+
+def encoded_row(ts, kind, message, host, service, program, severity, request_id, instance_uuid,
+                global_request_id, fields_json: str, traceback: str | None, raw) -> tuple:
+    """`row_values` for fields already encoded (`encode_fields`) and the traceback apart."""
     return (ts, kind, host, service, program, severity, request_id, global_request_id, instance_uuid,
-            message, traceback, _dumps(fields), raw)
+            message, traceback, fields_json, raw)
+
+
+def encode_fields(fields: dict) -> str:
+    """`fields` as the `fields` column holds them (compact JSON, str() for what JSON has no type for)."""
+    return _dumps(fields)
 
 
 def _values(events: Iterator[Event], limit: int = _CHUNK_ROWS) -> list:

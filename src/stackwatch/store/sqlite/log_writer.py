@@ -21,12 +21,15 @@ import fcntl
 import sqlite3
 import time
 from pathlib import Path
+from typing import Callable
 
 from stackwatch import helperprocess
 from stackwatch.helperprocess import HelperProcess
+from stackwatch.rsyslog.logevent import fields_key, record_fields, record_level
 from stackwatch.rsyslog.parseworker import chunk_parser, facility_arg, facility_map
+from stackwatch.rsyslog.record import LogRecord
 from stackwatch.store.sqlite.database import helper_connection
-from stackwatch.store.sqlite.events import row_values, tune_writer, write_rows
+from stackwatch.store.sqlite.events import encode_fields, encoded_row, tune_writer, write_rows
 
 _TOKEN_KEEP = 3600.0          # seconds a batch's token is kept
 _PRUNE_EVERY = 500            # batches between prunings of old tokens
@@ -49,6 +52,26 @@ def connect(db_path: str | Path) -> sqlite3.Connection:
     conn = helper_connection(db_path)
     tune_writer(conn)
     return conn
+
+
+def row_maker(cache_size: int = 16384) -> Callable[[LogRecord, float, str], tuple]:
+    """`row_values(*event_values(record, received_at, transport))`, with the fields' JSON kept per
+    `fields_key`: the records of one process and request context share it (saves ~2 us of ~20 per line)."""
+    cache: dict[tuple, str] = {}
+
+    def make(r: LogRecord, received_at: float, transport: str) -> tuple:
+        key = fields_key(r, transport)
+        text = cache.get(key)
+        if text is None:
+            if len(cache) >= cache_size:
+                cache.clear()
+            text = cache[key] = encode_fields(record_fields(r, transport, r.timestamp is None))
+        ts = r.timestamp
+        return encoded_row(received_at if ts is None else ts, "log", r.message, r.host or "", r.service or "",
+                           r.program or "", record_level(r), r.request_id, r.instance_uuid, r.global_request_id,
+                           text, r.traceback or None, r.raw)
+
+    return make
 
 
 def store_batch(conn: sqlite3.Connection, lock, values: list, token: int, now: float, prune: bool = False) -> int:
@@ -75,7 +98,7 @@ def store_batch(conn: sqlite3.Connection, lock, values: list, token: int, now: f
 def _serve(argv: list[str]) -> None:
     """The writer's entry point: argv = pipe ends, database path, time zone, facility map."""
     db_path = argv[2]
-    parse = chunk_parser(argv[3], facility_map(argv[4]), row_values)
+    parse = chunk_parser(argv[3], facility_map(argv[4]), row_maker(), flat=True)
     conn = connect(db_path)
     lock = open(lock_path(db_path), "a")
     batches = 0
