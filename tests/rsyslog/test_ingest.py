@@ -255,6 +255,9 @@ class TestWriterProcess:
         import threading
 
         ingest = make_ingest(helpers=2)
+        both = [ingest._writers.take(60), ingest._writers.take(60)]      # two writers up, idle
+        for writer in both:
+            ingest._writers.give_back(writer)
         batches = [self.big_batch(2000, i * 2000) for i in range(6)]
         threads = [threading.Thread(target=lambda b=b: ingest.sink(b)) for b in batches[:3]]
         threads += [threading.Thread(target=lambda b=b: ingest.sink(b)) for b in batches[3:]]
@@ -262,7 +265,7 @@ class TestWriterProcess:
             t.start()
         for t in threads:
             t.join()
-        assert ingest._writers._started == 2
+        assert ingest._writers._started == 2 and sorted(map(id, ingest._writers._idle)) == sorted(map(id, both))
         assert sorted(self.raws(store)) == sorted(m.data.decode() for b in batches for m in b)
         assert ingest.stored == 12000 == store.events.count()
         assert ingest.metrics.totals == make_reference_metrics(batches)
