@@ -311,6 +311,23 @@ class TestWriterProcess:
         assert ingest.metrics.totals == make_reference_metrics([self.big_batch(2000)])
 
 
+    def test_bad_input_in_a_big_batch_is_kept_raw_by_the_writer(self, store, make_ingest):
+        from stackwatch.rsyslog.record import MAX_LINE_CHARS
+
+        bad = [b"\x00\x01\xfe binary garbage", b"\xff\xfe invalid utf-8 \xc3\x28", b"no prefix that matches",
+               b"<134>1 2025-11-25T10:00:01+00:00 h app - - - " + b"x" * (70 * 1024)]     # over 64 KiB
+        batch = [RawMessage(bad[i % 4], T0 + 5, "10.0.0.9:514", "tcp") for i in range(800)]
+        ingest = make_ingest()
+        ingest.sink(batch)
+        assert ingest._writers._started == 1 and ingest.stored == 800 == store.events.count()
+        rows = store.db.read().execute("SELECT raw, fields, host FROM events ORDER BY id").fetchall()
+        assert rows[1][0] == "\\xff\\xfe invalid utf-8 \\xc3("                          # kept, escaped
+        assert '"parsed":false' in rows[0][1] and rows[0][2] == "10.0.0.9"
+        assert len(rows[3][0]) == MAX_LINE_CHARS and '"truncated":true' in rows[3][1]
+        unparsed = sum(v for (name, _), v in ingest.metrics.totals.items() if name == "stackwatch_log_unparsed_total")
+        assert unparsed == 600                                 # the long message has a header: parsed
+
+
 class WithoutWriter:
     """The SQLite event store without its writer processes, as a store that has none (Elasticsearch)
     looks to the ingest: big batches then go to the parse helpers."""
