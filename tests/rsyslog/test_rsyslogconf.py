@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from stackwatch.rsyslog.rsyslogconf import (FORWARD_FILE, SERVER_FILE, client_config, server_config,
+from stackwatch.rsyslog.rsyslogconf import (FORWARD_FILE, SERVER_FILE, client_config, queue_file_size, server_config,
                                             service_files)
 
 from .rsyslog_server import check_config
@@ -52,9 +52,18 @@ def test_forwarding_over_tcp_has_a_disk_assisted_queue():
     assert p["TCP_Framing"] == "octet-counted" and p["template"] == "RSYSLOG_SyslogProtocol23Format"
     assert p["queue.type"] == "LinkedList" and p["queue.filename"] and p["queue.saveOnShutdown"] == "on"
     assert p["queue.maxDiskSpace"] == "2g" and p["queue.spoolDirectory"] == "/var/spool/rsyslog"
+    assert p["queue.maxFileSize"] == "64m"
     assert p["action.resumeRetryCount"] == "-1"
     assert "StreamDriver" not in p and "omrelp" not in conf
     assert not re.search(r"^\s*if ", conf, re.M), "every message is forwarded"
+
+
+@pytest.mark.parametrize("max_disk, file_size", [("1g", "64m"), ("4g", "64m"), ("512m", "64m"),
+                                                 ("100m", "12500000"), ("4m", "1000000")])
+def test_spool_files_are_64m_at_most_an_eighth_of_the_disk_space(max_disk, file_size):
+    assert queue_file_size(max_disk) == file_size
+    conf = server_config([], queue_max_disk=max_disk)[SERVER_FILE]
+    assert f'queue.maxFileSize="{file_size}"' in conf
 
 
 def test_forwarding_over_relp_with_tls():
