@@ -227,7 +227,7 @@ def free_port() -> int:
 
 
 def tree_cpu_seconds(pid: int) -> tuple[float, float]:
-    """CPU seconds of a process and of its descendants (stackwatch's parse helpers)."""
+    """CPU seconds of a process and of its descendants (stackwatch's log writers or parse helpers)."""
     own, children, todo, tick = 0.0, 0.0, [pid], os.sysconf("SC_CLK_TCK")
     while todo:
         p = todo.pop()
@@ -494,7 +494,7 @@ def main() -> int:
                   f"baseline; lost {r['lost']}, duplicated {r['duplicates']}; sample "
                   f"{'ok' if not r['wrong'] else r['wrong'][:3]}; trace {r['request_id']}: {r['traced']} event(s); "
                   f"sender done at {r['sent']:.1f} s; cpu stackwatch {r['cpu'][0]:.1f} s (main process "
-                  f"{r['cpu'][2]:.1f} s, parse helpers {r['cpu'][3]:.1f} s), rsyslogd {r['cpu'][1]:.1f} s; "
+                  f"{r['cpu'][2]:.1f} s, its log writer processes {r['cpu'][3]:.1f} s), rsyslogd {r['cpu'][1]:.1f} s; "
                   f"load average {os.getloadavg()[0]:.2f}  [target >= {TARGET:,} lines/s, 0 lost: {'meets' if meets else 'MISSES'}]",
                   flush=True)
             for note in r["notes"]:
