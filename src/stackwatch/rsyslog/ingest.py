@@ -8,10 +8,10 @@ A big batch of syslog messages goes elsewhere to be parsed:
   one (`writers`), which parses it and stores it in one transaction with the batch's token; this process
   waits for its answer (the receiver gives it two batches at once, so two writers work). A writer that
   fails is stopped; if the token is in the store the batch was committed, else it is stored here.
-- otherwise (Elasticsearch) the parse helper processes (`parseworker`) parse it a chunk at a time, while
-  this process stores the chunk before (as the store's rows when it makes them: `add_rows`, `row_values`).
+- otherwise (Elasticsearch) the parse helper processes (`parseworker`) parse it a chunk at a time into event
+  values, while this process stores the chunk before.
 Small batches, file lines (folded per file across the batch) and anything the helpers cannot do are parsed
-and stored here.
+and stored here (as the store's own rows when it makes them: `add_rows`, `row_values`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from stackwatch.rsyslog.logevent import event_values, record_to_event
 from stackwatch.rsyslog.logmetrics import LogMetrics
 from stackwatch.rsyslog.message import RawMessage
 from stackwatch.rsyslog.parse import parse_lines, parse_syslog_message
-from stackwatch.rsyslog.parseworker import ParsePool, WorkerFailed, chunks, function_name, merge_metrics
+from stackwatch.rsyslog.parseworker import ParsePool, WorkerFailed, chunks, merge_metrics
 from stackwatch.rsyslog.record import LogRecord
 from stackwatch.rsyslog.timestamps import Clock
 from stackwatch.rsyslog.writers import Writers
@@ -71,7 +71,7 @@ class LogIngest:
         self.clock = clock
         self.helpers = helpers                        # parse helper processes for big batches
         self.metrics = LogMetrics()
-        # the store's own rows, made by whoever parses (see the module docstring); else Events
+        # the store's own rows, made when parsing here (see the module docstring); else Events
         self._row_values = getattr(events, "row_values", None) if hasattr(events, "add_rows") else None
         self._syslog_clock = Clock(self.tz)
         self._peer_hosts: dict[str, str] = {}     # "10.0.0.5:41234" -> "10.0.0.5"
@@ -141,6 +141,11 @@ class LogIngest:
             for r, received_at in parsed.watched + parsed.records:
                 self.logwatch.observe(r, received_at)
 
+    def _request(self, msgs: list[RawMessage]) -> list[tuple]:
+        """Messages as a helper process gets them: (data, received_at, peer host, transport)."""
+        peer_host = self._peer_host
+        return [(m.data, m.received_at, peer_host(m.peer), m.transport) for m in msgs]
+
     def _by_writer(self, batch: list[RawMessage], parsed: _Parsed) -> bool:
         """A big batch of syslog messages, parsed and stored by one of the store's writer processes; False
         if it is to be done here (small, file lines, no writer to be had, or the writer failed before
@@ -153,10 +158,8 @@ class LogIngest:
             return False
         want_records = self.logwatch is not None and self.logwatch.active
         token = int.from_bytes(os.urandom(8), "big") >> 1
-        peer_host = self._peer_host
         try:
-            writer.send(([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in batch],
-                         want_records, token))
+            writer.send((self._request(batch), want_records, token))
             rows, delta, records = writer.receive()
         except WorkerFailed as exc:
             self._writers.lost(writer, exc)          # stopped: it commits nothing after this
@@ -177,11 +180,13 @@ class LogIngest:
     def _parts(self, batch: list[RawMessage], parsed: _Parsed) -> Iterator[list]:
         """The batch's events a part at a time, produced as the store reads them: lists of event values,
         or flat lists of the store's row values (`_row_values`). The syslog messages of a big batch are
-        parsed by the helper process."""
+        parsed by the parse helpers, for a store without writers (whose events are Events: a store that makes
+        its own rows has writers, and a batch they could not take is parsed here)."""
         syslog = [m for m in batch if m.transport != "file"]
         # A concurrent sink call (the receiver overlaps two batches) waits for the helper: that call is done
         # parsing with it before it stores, so this one's parse runs beside that store.
-        if len(syslog) >= WORKER_MIN_BATCH and self._worker_lock.acquire(timeout=_WORKER_WAIT):
+        if (self._writers is None and self._row_values is None and len(syslog) >= WORKER_MIN_BATCH
+                and self._worker_lock.acquire(timeout=_WORKER_WAIT)):
             try:
                 worker = self._helper()
                 if worker is not None:
@@ -210,15 +215,13 @@ class LogIngest:
     def _from_worker(self, worker: ParsePool, msgs: list[RawMessage], parsed: _Parsed) -> Iterator[list]:
         """Chunk i's values go to the store while the helper parses the next `worker.ahead` chunks."""
         want_records = self.logwatch is not None and self.logwatch.active
-        peer_host = self._peer_host
         parts = chunks(msgs)
         sent = 0
 
         def send_until(n: int) -> None:
             nonlocal sent
             while sent < min(n, len(parts)):
-                worker.send([(m.data, m.received_at, peer_host(m.peer), m.transport) for m in parts[sent]],
-                            want_records)
+                worker.send(self._request(parts[sent]), want_records)
                 sent += 1
         try:
             for i, chunk in enumerate(parts):
@@ -244,8 +247,7 @@ class LogIngest:
             if time.monotonic() - self._worker_failed_at < _RESTART_AFTER:
                 return None
             try:
-                encoder = function_name(self._row_values) if self._row_values is not None else ""
-                self._worker = ParsePool(self.helpers, self.timezone, self.facility_services, encoder)
+                self._worker = ParsePool(self.helpers, self.timezone, self.facility_services)
             except Exception as exc:                  # no processes here: parse in this one
                 self._worker_lost(WorkerFailed(f"cannot start: {exc}"))
                 return None

@@ -1,6 +1,6 @@
 """The log ingest's parse helper process: a fresh interpreter that parses chunks of syslog messages into
-event values (or, when the store gives its row encoder, into the store's rows) and metric counts, while
-the process that started it stores the chunk before. Parsing and the store's work then run on two cores.
+event values and metric counts, while the process that started it stores the chunk before (used with a store
+that has no writer processes of its own: Elasticsearch). Parsing and the store's work then run on two cores.
 
 Talks over two pipes in marshal'ed plain values; exits when its parent closes the pipes or exits. A helper
 that dies, hangs or fails on a chunk raises `WorkerFailed` in the parent, which then parses that chunk
@@ -9,7 +9,6 @@ itself: nothing is lost and nothing is stored twice.
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -32,26 +31,19 @@ CHUNK_BYTES = 128 * 1024     # a chunk's answer is ~2.5 times its messages: two 
 WorkerFailed = HelperFailed  # the parse helper died, hung or failed on a chunk: the caller parses that chunk
 
 
-def function_name(fn: Callable) -> str:
-    """`module:qualname`, for a module-level function the helper imports (the store's row encoder)."""
-    return f"{fn.__module__}:{fn.__qualname__}"
-
-
 class ParseWorker(HelperProcess):
     """The parent's end: `send` a chunk, `receive` the answer of the oldest chunk sent (`ahead` chunks may
-    be in flight). `encoder` names a function of the event fields (in `Event`'s order) returning the
-    store's row; the answer's values are then those rows, one after the other in one flat list."""
+    be in flight)."""
 
-    def __init__(self, timezone: str, facility_services: dict[int, str], encoder: str = ""):
-        super().__init__("stackwatch.rsyslog.parseworker:serve",
-                         [timezone, facility_arg(facility_services), encoder])
+    def __init__(self, timezone: str, facility_services: dict[int, str]):
+        super().__init__("stackwatch.rsyslog.parseworker:serve", [timezone, facility_arg(facility_services)])
 
     def send(self, messages: list[tuple[bytes, float, str, str]], want_records: bool) -> None:
         """A chunk of (data, received_at, peer host, transport)."""
         super().send((messages, want_records))
 
     def receive(self) -> tuple[list, tuple, list[LogRecord] | None]:
-        """(event values or rows, metric counts, records or None) of the oldest chunk sent."""
+        """(event values, metric counts, records or None) of the oldest chunk sent."""
         values, delta, records = super().receive()
         return values, delta, None if records is None else [LogRecord(*t) for t in records]
 
@@ -59,11 +51,11 @@ class ParseWorker(HelperProcess):
 class ParsePool:
     """Several helpers as one `ParseWorker`: chunks go round-robin, answers come back in the order sent."""
 
-    def __init__(self, size: int, timezone: str, facility_services: dict[int, str], encoder: str = ""):
+    def __init__(self, size: int, timezone: str, facility_services: dict[int, str]):
         self.workers: list[ParseWorker] = []
         try:
             for _ in range(max(1, size)):
-                self.workers.append(ParseWorker(timezone, facility_services, encoder))
+                self.workers.append(ParseWorker(timezone, facility_services))
         except Exception:
             self.close()
             raise
@@ -151,14 +143,8 @@ def facility_arg(facility_services: dict[int, str]) -> str:
 
 def serve(argv: list[str]) -> None:
     """The helper's entry point: a chunk of (data, received_at, peer host, transport) in, its events' values
-    (or rows) and metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility
-    map, the row encoder's name or ""."""
-    make = None
-    if len(argv) > 4 and argv[4]:
-        module, _, name = argv[4].partition(":")
-        encode = getattr(importlib.import_module(module), name)
-        make = lambda r, received_at, transport: encode(*event_values(r, received_at, transport))  # noqa: E731
-    helperprocess.serve(argv, chunk_parser(argv[2], facility_map(argv[3]), make, flat=make is not None))
+    and metric counts (and records, when asked) out. argv: the two pipe ends, the zone, the facility map."""
+    helperprocess.serve(argv, chunk_parser(argv[2], facility_map(argv[3])))
 
 
 def merge_metrics(metrics: LogMetrics, delta: tuple) -> None:

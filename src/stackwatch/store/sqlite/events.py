@@ -56,8 +56,8 @@ else:
 
 def row_values(ts, kind, message, host, service, program, severity, request_id, instance_uuid,
                global_request_id, fields, raw, _dumps=_dumps) -> tuple:
-    """An event's fields (in `Event`'s order) as a row of the events table (in `_COLUMNS`' order). The
-    log ingest's parse helper process calls this too, so the writing process only inserts."""
+    """An event's fields (in `Event`'s order) as a row of the events table (in `_COLUMNS`' order), for
+    `add_rows`; the log writers make the same rows (`log_writer.row_maker`)."""
     if fields.__class__ is not dict or "traceback" in fields:
         fields = dict(fields)
         traceback = fields.pop("traceback", None)
@@ -208,8 +208,8 @@ class SqliteEventStore:
         first = next((values for values in it if values), None)
         if first is None:
             return 0
-        # While another call writes, read chunks ahead (a producer such as the log parse helper goes on
-        # with the next ones meanwhile); then insert them and the rest as they come.
+        # While another call writes, read chunks ahead (a producer that parses as it goes, such as the log
+        # ingest, works meanwhile); then insert them and the rest as they come.
         ahead = [first]
         while not self._adding.acquire(timeout=0.002):
             values = next(it, None)
