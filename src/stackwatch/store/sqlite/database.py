@@ -69,28 +69,19 @@ class Database:
             if version <= current:
                 continue
             log.info("migrating %s to schema version %d (%s)", self.path, version, name)
-            w.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(w):
                 for statement in _statements(sql):
                     w.execute(statement)
                 w.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
-                w.execute("COMMIT")
-            except BaseException:
-                w.execute("ROLLBACK")
-                raise
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One transaction on the single writer connection; commits on success."""
         with self._lock:
             started = time.perf_counter()
-            self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield self._writer
-                self._writer.execute("COMMIT")
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
+                with transaction(self._writer):
+                    yield self._writer
             finally:
                 if self.on_write is not None:
                     self.on_write(time.perf_counter() - started)
@@ -114,6 +105,19 @@ class Database:
             with contextlib.suppress(sqlite3.Error):
                 self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._writer.close()
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction on `conn` (autocommit mode), taking the write lock at once: committed when the
+    block ends, rolled back if it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def helper_connection(path: str | Path) -> sqlite3.Connection:

@@ -28,7 +28,7 @@ from stackwatch.helperprocess import HelperProcess
 from stackwatch.rsyslog.logevent import fields_key, record_fields, record_level
 from stackwatch.rsyslog.parseworker import chunk_parser, facility_arg, facility_map
 from stackwatch.rsyslog.record import LogRecord
-from stackwatch.store.sqlite.database import helper_connection
+from stackwatch.store.sqlite.database import helper_connection, transaction
 from stackwatch.store.sqlite.events import encode_fields, encoded_row, tune_writer, write_rows
 
 _TOKEN_KEEP = 3600.0          # seconds a batch's token is kept
@@ -80,16 +80,11 @@ def store_batch(conn: sqlite3.Connection, lock, values: list, token: int, now: f
     `_TOKEN_KEEP` go. How many rows."""
     fcntl.flock(lock, fcntl.LOCK_EX)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             rows = write_rows(conn, [values])
             conn.execute("INSERT INTO log_batches (token, ts) VALUES (?, ?)", (token, now))
             if prune:
                 conn.execute("DELETE FROM log_batches WHERE ts < ?", (now - _TOKEN_KEEP,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     finally:
         fcntl.flock(lock, fcntl.LOCK_UN)
     return rows

@@ -25,7 +25,7 @@ from stackwatch import helperprocess
 from stackwatch.helperprocess import HelperProcess
 from stackwatch.stacktach.archive import DeadLetter
 from stackwatch.stacktach.decode_helper import normalize, sort_answers
-from stackwatch.store.sqlite.database import helper_connection
+from stackwatch.store.sqlite.database import helper_connection, transaction
 from stackwatch.store.sqlite.notifications import insert_dead_letters, insert_rows
 
 Item = tuple   # (body: bytes, amqp message_id | None, exchange, routing_key, deployment, received_at)
@@ -45,14 +45,9 @@ def store_batch(conn: sqlite3.Connection, items: list[Item], max_bytes: int) -> 
     rows = list(sort_answers((((received_at, deployment, exchange, routing_key, body),
                                normalize((body, amqp_id, exchange, deployment, received_at), max_bytes))
                               for body, amqp_id, exchange, routing_key, deployment, received_at in items), dead, kinds))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         inserted = insert_rows(conn, rows)
         insert_dead_letters(conn, dead)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return inserted, kinds, [d.reason for d in dead]
 
 
